@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the real peers that test/interop talks to (squid, dante, microsocks, tinyproxy, OpenSSH) and the anchor
+# tools it compares burrow with (corkscrew, ncat, socat, nc, proxytunnel, connect-proxy). Debian 12, as root.
+# Idempotent: safe to run on a machine where everything is already installed.
+#
+# Nothing here starts a daemon or changes a daemon's system-wide configuration: the tests start their own instances
+# with configs in per-test temp dirs (test/helpers/real-peers.ts).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-peers.sh: must run as root (apt-get, useradd)" >&2
+  exit 1
+fi
+
+# Keep package installation from starting squid, danted, tinyproxy or sshd as system services (exit 101 = "action
+# forbidden" for invoke-rc.d). Only written when absent, so an existing policy is left alone.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+fi
+
+PACKAGES=(
+  squid               # HTTP CONNECT proxy (squid 5.7), with /usr/lib/squid/basic_ncsa_auth
+  dante-server        # danted: SOCKS4/5, username auth against the system password database
+  microsocks          # tiny SOCKS5, -u/-P auth
+  tinyproxy           # small HTTP CONNECT proxy
+  openssh-server      # sshd as the real SSH target; also brings sftp-server, which scp uses
+  openssh-client      # ssh, scp, ssh-keygen
+  corkscrew           # anchors: ProxyCommand tools the interop suite proves the peers with
+  ncat
+  socat
+  netcat-openbsd
+  proxytunnel
+  connect-proxy
+  openssl             # openssl passwd for squid's password file (the tests fall back to Node if it is absent)
+  passwd              # useradd, chpasswd
+  util-linux          # unshare (per-daemon /etc/hosts in a private mount namespace)
+  procps              # ps/pkill for humans debugging a run
+  iproute2            # ss
+  ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-peers.sh: installing ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "install-peers.sh: all packages present"
+fi
+
+# sshd's privilege separation directory (normally made by the systemd unit, which never runs here).
+mkdir -p /run/sshd
+chmod 0755 /run/sshd
+
+# A system user for dante's `socksmethod: username`, which checks the system password database. The password is
+# public on purpose (test/helpers/real-peers.ts, DANTE_USER/DANTE_PASSWORD); the account has no shell and no home.
+BURROWTEST_PASSWORD='d@nte p4ss:1'
+if ! id -u burrowtest >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin burrowtest
+fi
+echo "burrowtest:${BURROWTEST_PASSWORD}" | chpasswd
+
+echo "install-peers.sh: done"

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { usageError } from '../errors.ts';
+import { createLog, type Log } from '../log.ts';
+import type { Environment } from '../route/environment.ts';
+import type { RouteOptions } from '../route/resolve.ts';
+import type { DialOptions } from '../dial/context.ts';
+
+// The options every command shares (DESIGN.md "Common options"), described once. `connect` feeds this table to
+// node:util parseArgs (fast start-up); the other commands feed it to yargs (help text, validation).
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  description: string;
+  placeholder?: string;
+}
+
+export const COMMON_OPTIONS = {
+  proxy: { type: 'string', short: 'x', multiple: true, placeholder: 'URL', description: 'proxy URL; repeat for a chain, first hop first (overrides the environment)' },
+  direct: { type: 'boolean', description: 'connect directly, ignoring every proxy setting' },
+  'no-proxy': { type: 'string', placeholder: 'LIST', description: 'hosts to reach directly (NO_PROXY syntax, Go rules); replaces NO_PROXY' },
+  'connect-timeout': { type: 'string', placeholder: 'SECONDS', description: 'limit for opening the tunnel: DNS, TCP, TLS and every proxy hop (default 20)' },
+  'proxy-ca': { type: 'string', placeholder: 'FILE', description: 'extra CA certificates (PEM) to trust for https:// proxies' },
+  'proxy-insecure': { type: 'boolean', description: 'do not verify an https:// proxy\'s certificate (unsafe)' },
+  config: { type: 'string', placeholder: 'FILE', description: 'configuration file (not supported yet)' },
+  verbose: { type: 'boolean', short: 'v', multiple: true, description: 'more log output on stderr; repeat for more (-vv, -vvv)' },
+  quiet: { type: 'boolean', short: 'q', description: 'only errors on stderr' },
+  'log-file': { type: 'string', placeholder: 'FILE', description: 'write the log to FILE (stderr keeps warnings and errors)' },
+  'log-format': { type: 'string', placeholder: 'json|pretty', description: 'log line format on stderr (default pretty)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type CommonValues = {
+  proxy?: string[];
+  direct?: boolean;
+  'no-proxy'?: string;
+  'connect-timeout'?: string | number;
+  'proxy-ca'?: string;
+  'proxy-insecure'?: boolean;
+  config?: string;
+  verbose?: boolean[] | number | boolean;
+  quiet?: boolean;
+  'log-file'?: string;
+  'log-format'?: string;
+};
+
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 20;
+
+export function verbosityOf(values: CommonValues): number {
+  const v = values.verbose;
+  if (Array.isArray(v)) return v.length;
+  if (typeof v === 'number') return v;
+  return v ? 1 : 0;
+}
+
+export function logFromOptions(values: CommonValues): Log {
+  const format = values['log-format'];
+  if (format !== undefined && format !== 'json' && format !== 'pretty') {
+    throw usageError(`--log-format must be json or pretty, not "${format}"`);
+  }
+  return createLog({
+    verbosity: verbosityOf(values),
+    quiet: values.quiet ?? false,
+    ...(values['log-file'] ? { logFile: values['log-file'] } : {}),
+    format: format ?? 'pretty',
+  });
+}
+
+export function routeOptionsFrom(values: CommonValues, env: Environment): RouteOptions {
+  if (values.direct && values.proxy?.length) throw usageError('--direct and --proxy contradict each other');
+  if (values.config !== undefined) {
+    throw usageError('--config is not supported yet', 'use --proxy, BURROW_PROXY or HTTPS_PROXY/ALL_PROXY with NO_PROXY');
+  }
+  return {
+    env,
+    ...(values.proxy?.length ? { proxies: values.proxy } : {}),
+    ...(values.direct ? { direct: true } : {}),
+    ...(values['no-proxy'] !== undefined ? { noProxy: values['no-proxy'] } : {}),
+  };
+}
+
+export function dialOptionsFrom(values: CommonValues, log: Log): DialOptions {
+  const timeoutText = values['connect-timeout'];
+  let seconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  if (timeoutText !== undefined) {
+    seconds = Number(timeoutText);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+      throw usageError(`--connect-timeout must be a number of seconds from 0 to 3600, not "${timeoutText}"`);
+    }
+  }
+  let proxyCa: string | undefined;
+  if (values['proxy-ca']) {
+    try {
+      proxyCa = readFileSync(values['proxy-ca'], 'utf8');
+    } catch (error) {
+      throw usageError(`cannot read --proxy-ca ${values['proxy-ca']}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  if (values['proxy-insecure']) {
+    log.warn('--proxy-insecure: the https:// proxy\'s certificate is NOT verified; anyone on the path can read the proxy password and the tunnel\'s metadata');
+  }
+  return {
+    connectTimeoutMs: Math.round(seconds * 1000),
+    log,
+    tls: { ...(proxyCa ? { proxyCa } : {}), ...(values['proxy-insecure'] ? { insecure: true } : {}) },
+  };
+}

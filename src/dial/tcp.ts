@@ -1,0 +1,67 @@
+import { connect, type Socket } from 'node:net';
+import { BurrowError } from '../errors.ts';
+import { formatHostPort } from '../route/target.ts';
+import type { DialAttempt } from './context.ts';
+
+export interface TcpPeer {
+  host: string;
+  port: number;
+  /** "proxy http://p:3128" or "target h:22", for messages. */
+  role: 'proxy' | 'target';
+  label: string;
+}
+
+// One TCP connection, both address families raced (Happy Eyeballs via autoSelectFamily), half-open allowed so
+// that each direction of the tunnel can end on its own, Nagle off because ssh keystrokes are tiny writes.
+export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    attempt.phase = `connecting to ${peer.role} ${peer.label}`;
+    const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true });
+    attempt.sockets.push(socket);
+    const onError = (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      reject(tcpError(error, peer));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+export function tcpError(error: NodeJS.ErrnoException, peer: TcpPeer): BurrowError {
+  const where = formatHostPort(peer.host, peer.port);
+  const code = error.code ?? 'ERROR';
+  const aggregate = (error as { errors?: NodeJS.ErrnoException[] }).errors;
+  const detail = aggregate?.length ? aggregate.map((e) => e.code ?? e.message).join(', ') : code;
+  const details = { said: detail, cause: error, [peer.role]: peer.label };
+  const viaProxy = peer.role === 'proxy';
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+      return new BurrowError('unreachable', `cannot resolve the ${peer.role} host ${peer.host} (${code})`, {
+        ...details,
+        hint: viaProxy
+          ? 'check the proxy host name in the proxy URL or variable; from inside the network, ask which proxy to use'
+          : 'check the host name; if only the proxy can resolve names here, set a proxy (HTTPS_PROXY, ALL_PROXY=socks5h://...) or use --proxy',
+      });
+    case 'ECONNREFUSED':
+      return new BurrowError('unreachable', `the ${peer.role} ${peer.label} refused the TCP connection (${detail})`, {
+        ...details,
+        hint: viaProxy ? 'is the proxy address and port right, and is the proxy running?' : 'nothing listens on that port, or a firewall rejects it; check the port, or whether this network needs a proxy',
+      });
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new BurrowError('unreachable', `cannot reach the ${peer.role} ${peer.label} at ${where} (${detail})`, {
+        ...details,
+        hint: viaProxy ? 'the proxy is down or not reachable from this network' : 'a firewall may drop direct connections here: try a proxy (HTTPS_PROXY, --proxy); `burrow doctor` shows what is reachable',
+      });
+    default:
+      return new BurrowError('unreachable', `cannot connect to the ${peer.role} ${peer.label} at ${where}: ${error.message}`, details);
+  }
+}

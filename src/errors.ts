@@ -1,0 +1,70 @@
+// Errors are values with a kind, an exit status, a message for people and a hint. Only the CLI entry turns them
+// into an exit code (DESIGN.md: "commands never call process.exit deep inside").
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  refused: 3,
+  auth: 4,
+  unreachable: 5,
+  broken: 6,
+} as const;
+
+export type ErrorKind = keyof typeof EXIT;
+
+export interface BurrowErrorDetails {
+  /** What to try next, in one or two sentences. */
+  hint?: string;
+  /** The proxy involved, already without credentials. */
+  proxy?: string;
+  /** The target host:port. */
+  target?: string;
+  /** What the peer said: an HTTP status line, a SOCKS reply, an errno. */
+  said?: string;
+  cause?: unknown;
+}
+
+export class BurrowError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+  readonly proxy: string | undefined;
+  readonly target: string | undefined;
+  readonly said: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, details: BurrowErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'BurrowError';
+    this.kind = kind;
+    this.hint = details.hint;
+    this.proxy = details.proxy;
+    this.target = details.target;
+    this.said = details.said;
+  }
+
+  get exitCode(): number {
+    return EXIT[this.kind];
+  }
+}
+
+export function usageError(message: string, hint?: string): BurrowError {
+  return new BurrowError('usage', message, hint === undefined ? {} : { hint });
+}
+
+export function isBurrowError(error: unknown): error is BurrowError {
+  return error instanceof BurrowError;
+}
+
+/** The exit status for anything thrown: a BurrowError's own, else "internal error". */
+export function exitCodeOf(error: unknown): number {
+  return isBurrowError(error) ? error.exitCode : EXIT.internal;
+}
+
+/** One line for people: the message, then the hint. */
+export function describeError(error: unknown): string {
+  if (isBurrowError(error)) {
+    return error.hint ? `${error.message}\n  hint: ${error.hint}` : error.message;
+  }
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return `internal error (please report it): ${text}`;
+}

@@ -1,0 +1,129 @@
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { BurrowError } from '../errors.ts';
+import type { Log } from '../log.ts';
+
+export interface RelayResult {
+  /** Bytes from stdin to the target, and from the target to stdout. */
+  sent: number;
+  received: number;
+  /** Why it ended, for the log. */
+  reason: string;
+  /** Set when a signal ended the relay. */
+  signal?: NodeJS.Signals;
+}
+
+// Under OpenSSH the ProxyCommand's stdin and stdout are pipes. Wrapping fds 0 and 1 in our own sockets gives
+// asynchronous, backpressured I/O with a 64 KiB read size and a real end-of-stream for each direction; a terminal
+// or a regular file keeps Node's own stdio streams (a TTY must not be switched to non-blocking under the shell).
+function openInput(): Readable {
+  return isPipeOrSocket(0) ? new Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true }) : process.stdin;
+}
+
+function openOutput(): Writable {
+  return isPipeOrSocket(1) ? new Socket({ fd: 1, readable: false, writable: true, allowHalfOpen: true }) : process.stdout; // stdout-ok: the tunnel itself
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+
+/**
+ * Bridges stdin/stdout and the tunnel until both directions have ended: stdin's EOF becomes a FIN to the target
+ * (and the target's answer is still read), the target's FIN ends stdout (and stdin still flows). OpenSSH ends a
+ * session with SIGHUP, which is a normal end. Resolves; rejects only with a BurrowError of kind 'broken'.
+ */
+export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
+  const input = openInput();
+  const output = openOutput();
+  const interactive = Boolean((input as { isTTY?: boolean }).isTTY);
+  const result: RelayResult = { sent: 0, received: 0, reason: '' };
+  let inputDone = false;
+  let outputDone = false;
+
+  return new Promise<RelayResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (reason: string, error?: BurrowError) => {
+      if (settled) return;
+      settled = true;
+      result.reason = reason;
+      for (const signal of TERMINATING_SIGNALS) process.off(signal, onSignal);
+      input.unpipe(tunnel);
+      tunnel.unpipe(output);
+      tunnel.destroy();
+      if (input !== process.stdin) input.destroy();
+      else input.pause();
+      if (output !== process.stdout) output.end(() => output.destroy()); // stdout-ok
+      if (error) reject(error);
+      else resolve(result);
+    };
+    const checkDone = () => {
+      if (inputDone && outputDone) finish('both directions closed');
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      result.signal = signal;
+      finish(signal === 'SIGHUP' ? 'SIGHUP (the ssh session ended)' : signal);
+    };
+    for (const signal of TERMINATING_SIGNALS) process.on(signal, onSignal);
+
+    input.on('data', (chunk: Buffer) => {
+      result.sent += chunk.length;
+    });
+    tunnel.on('data', (chunk: Buffer) => {
+      result.received += chunk.length;
+    });
+    // stdin EOF -> FIN towards the target (pipe's default end() on the socket); then wait for the target.
+    input.once('end', () => log.debug('stdin closed: half-closing the tunnel'));
+    input.on('error', (error: NodeJS.ErrnoException) => {
+      log.debug('stdin error, treated as end of input', { code: error.code });
+      tunnel.end();
+    });
+    tunnel.once('finish', () => {
+      inputDone = true;
+      checkDone();
+    });
+    // Target FIN -> end stdout so that ssh sees EOF; stdin keeps flowing unless it is a terminal, where nobody is
+    // left to type into a closed connection.
+    tunnel.once('end', () => {
+      log.debug('target closed its side: ending stdout');
+      if (interactive) inputDone = true;
+    });
+    output.once('finish', () => {
+      outputDone = true;
+      checkDone();
+    });
+    output.on('error', (error: NodeJS.ErrnoException) => {
+      // EPIPE: whoever read our stdout (ssh) is gone; the session is over.
+      finish(`stdout closed (${error.code ?? error.message})`);
+    });
+    tunnel.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled) return;
+      const code = error.code ?? error.message;
+      finish(
+        `tunnel error ${code}`,
+        new BurrowError('broken', `the tunnel broke after it was established: ${code} (after ${result.sent} bytes sent, ${result.received} received)`, {
+          said: code,
+          cause: error,
+          hint: 'the proxy or the target reset the connection; a proxy with an idle or session time limit does this to long-lived tunnels (ssh -o ServerAliveInterval=30 keeps them busy)',
+        }),
+      );
+    });
+    tunnel.once('close', () => {
+      // Fully closed without both ends seen: e.g. a reset that already reported, or a proxy that closed at once.
+      if (!settled && !(inputDone && outputDone)) {
+        setImmediate(() => finish('the tunnel closed'));
+      }
+    });
+
+    input.pipe(tunnel);
+    tunnel.pipe(output);
+  });
+}

@@ -1,0 +1,90 @@
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { usageError } from '../errors.ts';
+import { registerSecret } from '../secrets.ts';
+
+export const PROXY_SCHEMES = ['http', 'https', 'socks4', 'socks4a', 'socks5', 'socks5h'] as const;
+export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
+
+export interface ProxyEndpoint {
+  scheme: ProxyScheme;
+  /** Name or IP literal, IPv6 without brackets. */
+  host: string;
+  port: number;
+  /** Percent-decoded userinfo. */
+  username?: string;
+  password?: string;
+  /** True when the text had no scheme and was read as http:// (Go and curl do the same). */
+  schemeless: boolean;
+}
+
+// Go's net/http uses these when a proxy URL has no port (x/net/http/httpproxy via canonicalAddr); so does tsh.
+const DEFAULT_PORTS: Record<ProxyScheme, number> = {
+  http: 80,
+  https: 443,
+  socks4: 1080,
+  socks4a: 1080,
+  socks5: 1080,
+  socks5h: 1080,
+};
+
+export function parseProxyUrl(input: string, origin = 'proxy URL'): ProxyEndpoint {
+  const text = input.trim();
+  if (text === '') throw usageError(`${origin} is empty`);
+  const schemeless = !/^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  let url: URL;
+  try {
+    url = new URL(schemeless ? `http://${text}` : text);
+  } catch {
+    throw usageError(`${origin} "${withoutUserinfo(text)}" is not a valid URL`, 'write it as SCHEME://[USER:PASSWORD@]HOST:PORT, e.g. http://proxy.corp:3128');
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (!isProxyScheme(scheme)) {
+    throw usageError(
+      `${origin} has the scheme "${scheme}", which burrow does not speak`,
+      `use one of ${PROXY_SCHEMES.join(', ')}${scheme === 'socks' ? ' (socks5h:// lets the proxy resolve names)' : ''}`,
+    );
+  }
+  let host = url.hostname;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (host === '') throw usageError(`${origin} "${withoutUserinfo(text)}" has no host`);
+  if (isIP(host) === 0) host = domainToASCII(host) || host;
+  const port = url.port === '' ? DEFAULT_PORTS[scheme] : Number(url.port);
+  if (port < 1 || port > 65535) throw usageError(`${origin} has port ${url.port}, outside 1-65535`);
+
+  const endpoint: ProxyEndpoint = { scheme, host, port, schemeless };
+  if (url.username !== '') endpoint.username = decodeUserinfo(url.username, origin);
+  if (url.password !== '') {
+    endpoint.password = decodeUserinfo(url.password, origin);
+    registerSecret(endpoint.password);
+    registerSecret(url.password);
+  }
+  return endpoint;
+}
+
+function isProxyScheme(value: string): value is ProxyScheme {
+  return (PROXY_SCHEMES as readonly string[]).includes(value);
+}
+
+function decodeUserinfo(value: string, origin: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw usageError(`${origin} has a badly percent-encoded user name or password`, 'encode "%" itself as %25');
+  }
+}
+
+/** The proxy as it may be shown anywhere: scheme://host:port, never credentials. */
+export function displayProxy(proxy: ProxyEndpoint): string {
+  const host = isIP(proxy.host) === 6 ? `[${proxy.host}]` : proxy.host;
+  return `${proxy.scheme}://${host}:${proxy.port}`;
+}
+
+export function hasCredentials(proxy: ProxyEndpoint): boolean {
+  return proxy.username !== undefined || proxy.password !== undefined;
+}
+
+/** For messages about text that failed to parse: strip anything that looks like userinfo. */
+export function withoutUserinfo(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
