@@ -100,6 +100,8 @@ export function httpConnect(stream: Duplex, destination: Destination, proxy: Pro
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);
+    // An earlier hop hands the stream over paused (explicitly, so a new 'data' listener alone would not start it).
+    stream.resume();
     stream.write(buildConnectRequest(destination, proxy));
   });
 }

@@ -50,7 +50,10 @@ export async function socksConnect(stream: Duplex, destination: Destination, pro
   };
   let socket: Socket;
   try {
-    ({ socket } = await SocksClient.createConnection(options));
+    const handshake = SocksClient.createConnection(options);
+    // The previous hop handed the stream over paused; the socks client has attached its reader synchronously.
+    stream.resume();
+    ({ socket } = await handshake);
   } catch (error) {
     throw socksError(error as Error, proxy, target, attempt);
   }

@@ -17,12 +17,21 @@ export interface RelayResult {
 // Under OpenSSH the ProxyCommand's stdin and stdout are pipes. Wrapping fds 0 and 1 in our own sockets gives
 // asynchronous, backpressured I/O with a 64 KiB read size and a real end-of-stream for each direction; a terminal
 // or a regular file keeps Node's own stdio streams (a TTY must not be switched to non-blocking under the shell).
-function openInput(): Readable {
-  return isPipeOrSocket(0) ? new Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true }) : process.stdin;
+// Never read process.stdin/process.stdout after wrapping the fd ourselves: their getters open the fd a second time
+// (EEXIST). `own` records which kind we hold.
+interface Stdio<T> {
+  stream: T;
+  own: boolean;
 }
 
-function openOutput(): Writable {
-  return isPipeOrSocket(1) ? new Socket({ fd: 1, readable: false, writable: true, allowHalfOpen: true }) : process.stdout; // stdout-ok: the tunnel itself
+function openInput(): Stdio<Readable> {
+  if (isPipeOrSocket(0)) return { stream: new Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true }), own: true };
+  return { stream: process.stdin, own: false };
+}
+
+function openOutput(): Stdio<Writable> {
+  if (isPipeOrSocket(1)) return { stream: new Socket({ fd: 1, readable: false, writable: true, allowHalfOpen: true }), own: true };
+  return { stream: process.stdout, own: false }; // stdout-ok: the tunnel itself
 }
 
 function isPipeOrSocket(fd: number): boolean {
@@ -42,8 +51,8 @@ const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
  * session with SIGHUP, which is a normal end. Resolves; rejects only with a BurrowError of kind 'broken'.
  */
 export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
-  const input = openInput();
-  const output = openOutput();
+  const { stream: input, own: ownInput } = openInput();
+  const { stream: output, own: ownOutput } = openOutput();
   const interactive = Boolean((input as { isTTY?: boolean }).isTTY);
   const result: RelayResult = { sent: 0, received: 0, reason: '' };
   let inputDone = false;
@@ -59,9 +68,10 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
       input.unpipe(tunnel);
       tunnel.unpipe(output);
       tunnel.destroy();
-      if (input !== process.stdin) input.destroy();
+      if (ownInput) input.destroy();
       else input.pause();
-      if (output !== process.stdout) output.end(() => output.destroy()); // stdout-ok
+      if (ownOutput) output.end(() => output.destroy());
+      else output.end();
       if (error) reject(error);
       else resolve(result);
     };

@@ -43,7 +43,8 @@ export function parseNoProxy(text: string | undefined): NoProxyList {
       list.ignored.push(raw.trim());
       continue;
     }
-    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    // Like Go, brackets come off only in the host:port form; a bare "[::1]" is no IP entry.
+    if (split && host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
     const ip = parseIp(host);
     if (ip) {
       list.matchers.push({ kind: 'ip', entry, ip, port });
@@ -77,6 +78,9 @@ export function matchNoProxy(list: NoProxyList, host: string, port: number): str
         if (ip && ipEqual(matcher.ip, ip) && (matcher.port === '' || matcher.port === portText)) return matcher.entry;
         break;
       case 'domain':
+        // Name entries never match IP literals (Go since x/net 0.36, CVE-2025-22870: "::1%.corp.example" is an
+        // address with a zone, not a host in corp.example).
+        if (ip) break;
         if (name.endsWith(matcher.suffix) || (matcher.matchBare && name === matcher.suffix.slice(1))) {
           if (matcher.port === '' || matcher.port === portText) return matcher.entry;
         }

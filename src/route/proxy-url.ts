@@ -38,6 +38,10 @@ export function parseProxyUrl(input: string, origin = 'proxy URL'): ProxyEndpoin
   } catch {
     throw usageError(`${origin} "${withoutUserinfo(text)}" is not a valid URL`, 'write it as SCHEME://[USER:PASSWORD@]HOST:PORT, e.g. http://proxy.corp:3128');
   }
+  if (/@/.test(url.pathname + url.search + url.hash)) {
+    // "http://user:pa/ss@proxy" parses as host "user", port "pa"... : a password with an unencoded "/", "?" or "#".
+    throw usageError(`${origin} "${withoutUserinfo(text)}" looks like a password with an unencoded "/", "?" or "#"`, 'percent-encode them in the password: "/" is %2F, "?" is %3F, "#" is %23');
+  }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (!isProxyScheme(scheme)) {
     throw usageError(
@@ -86,5 +90,6 @@ export function hasCredentials(proxy: ProxyEndpoint): boolean {
 
 /** For messages about text that failed to parse: strip anything that looks like userinfo. */
 export function withoutUserinfo(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  // Up to the last "@": a password may itself contain "@" or "/" when the user forgot to percent-encode it.
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
 }

@@ -1,7 +1,8 @@
 import { readEnvironment, type Environment } from './environment.ts';
 import { isLoopbackTarget, matchNoProxy, parseNoProxy } from './no-proxy.ts';
 import type { RouteAlternative, RoutePlan } from './plan.ts';
-import { displayProxy, hasCredentials, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
+import { usageError } from '../errors.ts';
+import { displayProxy, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
 import { formatTarget, type Target } from './target.ts';
 
 export interface RouteOptions {
@@ -45,6 +46,7 @@ export function resolveRoute(target: Target, options: RouteOptions): RoutePlan {
   const { name, value } = reading.proxy;
   // BURROW_PROXY may name a chain: comma-separated URLs, first hop first.
   const texts = name.toUpperCase() === 'BURROW_PROXY' ? value.split(',').filter((t) => t.trim() !== '') : [value];
+  if (texts.length === 0) throw usageError(`${name} is set but names no proxy ("${value}")`, `unset ${name}, or give it a proxy URL`);
   const hops = texts.map((text) => parseProxyUrl(text, name));
   warnings.push(...hopWarnings(hops, name));
 

@@ -9,7 +9,7 @@ export interface Target {
 
 // Host names reach the wire inside `CONNECT host:port HTTP/1.1`: a CR, LF, space or any other control character
 // would let a hostile %h smuggle headers (REFERENCE.md §3). Reject them before anything touches the network.
-const FORBIDDEN_HOST_CHARS = /[\u0000-\u0020\u007f/\\?#@]/;
+const FORBIDDEN_HOST_CHARS = /[\u0000-\u0020\u007f-\u009f/\\?#@]/;
 
 export function parsePort(text: string, what = 'port'): number {
   if (!/^\d{1,5}$/.test(text)) throw usageError(`${what} "${printable(text)}" is not a number from 1 to 65535`);
@@ -52,5 +52,5 @@ export function formatTarget(target: Target): string {
 
 /** Makes control characters visible in messages instead of letting them act on the terminal. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

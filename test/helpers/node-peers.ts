@@ -1,0 +1,302 @@
+// Peers written for the hermetic tests: a target that echoes, one that speaks first, an HTTP CONNECT proxy whose
+// misbehaviour each test chooses, a SOCKS5 server that records what it was asked, and an SSH server (ssh2).
+// Real proxies cannot be told to split their headers into single bytes or to answer without a reason phrase on
+// demand; these can, which is why the parser's edge cases are tested against them and not against squid.
+import { createHash } from 'node:crypto';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import ssh2 from 'ssh2';
+
+export interface Peer {
+  host: string;
+  port: number;
+  url: string;
+  connections: number;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server, scheme = 'tcp'): Promise<Peer> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const sockets = new Set<Socket>();
+  const peer: Peer = {
+    host: '127.0.0.1',
+    port,
+    url: `${scheme}://127.0.0.1:${port}`,
+    connections: 0,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  server.on('connection', (socket: Socket) => {
+    peer.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  return peer;
+}
+
+/** Echoes every byte; ends its side when the client ends its side. */
+export function startEchoServer(): Promise<Peer> {
+  return listen(createServer({ allowHalfOpen: true }, (socket) => socket.pipe(socket)));
+}
+
+/**
+ * Reads until the client half-closes, then answers "<bytes> <sha256>\n" and closes: proves that a FIN crossed
+ * the tunnel and that the answer still came back after it.
+ */
+export function startDigestServer(): Promise<Peer> {
+  return listen(
+    createServer({ allowHalfOpen: true }, (socket) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      socket.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        hash.update(chunk);
+      });
+      socket.on('end', () => socket.end(`${bytes} ${hash.digest('hex')}\n`));
+    }),
+  );
+}
+
+/** Speaks first, like an SSH server, then echoes. */
+export function startBannerServer(banner = 'SSH-2.0-burrow-test\r\n'): Promise<Peer> {
+  return listen(
+    createServer({ allowHalfOpen: true }, (socket) => {
+      socket.write(banner);
+      socket.pipe(socket);
+    }),
+  );
+}
+
+export interface ConnectProxyOptions {
+  /** Required credentials; a request without the right Basic header gets 407. */
+  auth?: { user: string; password: string; schemes?: string[] };
+  /** Answer every CONNECT with this status line (e.g. "HTTP/1.1 403 Forbidden") and these headers. */
+  refuse?: { statusLine: string; headers?: string[] };
+  /** Refuse ports other than 443 with 403, as many corporate proxies do. */
+  only443?: boolean;
+  /** The success status line; default "HTTP/1.1 200 Connection established". */
+  statusLine?: string;
+  /** Extra headers on the 200. */
+  headers?: string[];
+  /** Wait for the target's first bytes and send them in the same write as the 200. */
+  coalesce?: boolean;
+  /** Write the answer one byte at a time. */
+  trickle?: boolean;
+  /** Accept the TCP connection and never answer. */
+  silent?: boolean;
+  /** Answer with these raw bytes and close. */
+  raw?: Buffer | string;
+}
+
+export interface ConnectProxy extends Peer {
+  requests: Array<{ requestLine: string; headers: Record<string, string> }>;
+}
+
+export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
+  const requests: ConnectProxy['requests'] = [];
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      client.off('data', onData);
+      client.pause();
+      const rest = head.subarray(end + 4);
+      const [requestLine = '', ...headerLines] = head.subarray(0, end).toString('latin1').split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of headerLines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      requests.push({ requestLine, headers });
+      void answer(client, requestLine, headers, rest);
+    };
+    client.on('data', onData);
+  });
+
+  const write = async (socket: Socket, data: Buffer) => {
+    if (!options.trickle) {
+      socket.write(data);
+      return;
+    }
+    for (const byte of data) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
+
+  const answer = async (client: Socket, requestLine: string, headers: Record<string, string>, rest: Buffer) => {
+    if (options.silent) return;
+    if (options.raw !== undefined) {
+      client.end(options.raw);
+      return;
+    }
+    if (options.auth) {
+      const expected = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString('base64')}`;
+      if (headers['proxy-authorization'] !== expected) {
+        const schemes = options.auth.schemes ?? ['Basic realm="burrow-test"'];
+        const lines = ['HTTP/1.1 407 Proxy Authentication Required', ...schemes.map((s) => `Proxy-Authenticate: ${s}`), 'Content-Length: 0', 'Connection: close'];
+        client.end(`${lines.join('\r\n')}\r\n\r\n`);
+        return;
+      }
+    }
+    const match = /^CONNECT (\S+) HTTP\/1\.[01]$/.exec(requestLine);
+    const authority = match?.[1] ?? '';
+    const colon = authority.lastIndexOf(':');
+    const host = authority.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(authority.slice(colon + 1));
+    if (options.refuse || (options.only443 && port !== 443)) {
+      const refuse = options.refuse ?? { statusLine: 'HTTP/1.1 403 Forbidden', headers: ['X-Squid-Error: ERR_ACCESS_DENIED 0'] };
+      client.end(`${[refuse.statusLine, ...(refuse.headers ?? []), 'Content-Length: 0'].join('\r\n')}\r\n\r\n`);
+      return;
+    }
+    if (!match) {
+      client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      return;
+    }
+    const upstream = connect({ host, port, allowHalfOpen: true });
+    upstream.on('error', () => {
+      if (client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+    });
+    await once(upstream, 'connect');
+    const okHead = Buffer.from(`${[options.statusLine ?? 'HTTP/1.1 200 Connection established', ...(options.headers ?? [])].join('\r\n')}\r\n\r\n`);
+    if (options.coalesce) {
+      const [first] = (await once(upstream, 'data')) as [Buffer];
+      upstream.pause();
+      await write(client, Buffer.concat([okHead, first]));
+    } else {
+      await write(client, okHead);
+    }
+    if (rest.length) upstream.write(rest);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    upstream.resume();
+    client.resume();
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  };
+
+  const peer = await listen(server, 'http');
+  return Object.assign(peer, { requests });
+}
+
+export interface SocksServer extends Peer {
+  /** Each request's address type and address: "domain localhost", "ipv4 127.0.0.1", ... */
+  requests: string[];
+}
+
+/**
+ * A minimal SOCKS5 server (RFC 1928, with RFC 1929 user/password when `auth` is given). `hosts` maps names to
+ * addresses on the proxy's side, the way a remote proxy resolves names that this machine cannot.
+ */
+export async function startSocks5Server(auth?: { user: string; password: string }, hosts: Record<string, string> = {}): Promise<SocksServer> {
+  const requests: string[] = [];
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    let buffer = Buffer.alloc(0);
+    let state: 'greeting' | 'auth' | 'request' = 'greeting';
+    const onData = (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        if (state === 'greeting') {
+          if (buffer.length < 2 || buffer.length < 2 + buffer[1]!) return;
+          const methods = [...buffer.subarray(2, 2 + buffer[1]!)];
+          buffer = buffer.subarray(2 + buffer[1]!);
+          const method = auth ? 0x02 : 0x00;
+          if (!methods.includes(method)) {
+            client.end(Buffer.from([5, 0xff]));
+            return;
+          }
+          client.write(Buffer.from([5, method]));
+          state = auth ? 'auth' : 'request';
+        } else if (state === 'auth') {
+          if (buffer.length < 2) return;
+          const ulen = buffer[1]!;
+          if (buffer.length < 3 + ulen) return;
+          const plen = buffer[2 + ulen]!;
+          if (buffer.length < 3 + ulen + plen) return;
+          const user = buffer.subarray(2, 2 + ulen).toString();
+          const password = buffer.subarray(3 + ulen, 3 + ulen + plen).toString();
+          buffer = buffer.subarray(3 + ulen + plen);
+          const ok = user === auth!.user && password === auth!.password;
+          client.write(Buffer.from([1, ok ? 0 : 1]));
+          if (!ok) {
+            client.end();
+            return;
+          }
+          state = 'request';
+        } else {
+          if (buffer.length < 5) return;
+          const atyp = buffer[3]!;
+          const addressLength = atyp === 1 ? 4 : atyp === 4 ? 16 : 1 + buffer[4]!;
+          if (buffer.length < 4 + addressLength + 2) return;
+          const raw = buffer.subarray(4, 4 + addressLength);
+          const host = atyp === 1 ? [...raw].join('.') : atyp === 4 ? raw.toString('hex').replace(/(.{4})(?!$)/g, '$1:') : raw.subarray(1).toString();
+          const port = buffer.readUInt16BE(4 + addressLength);
+          const rest = buffer.subarray(4 + addressLength + 2);
+          requests.push(`${atyp === 1 ? 'ipv4' : atyp === 4 ? 'ipv6' : 'domain'} ${host}`);
+          client.off('data', onData);
+          client.pause();
+          const upstream = connect({ host: hosts[host] ?? host, port, allowHalfOpen: true });
+          upstream.on('error', () => client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0])));
+          upstream.once('connect', () => {
+            client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+            if (rest.length) upstream.write(rest);
+            client.pipe(upstream);
+            upstream.pipe(client);
+            client.resume();
+            upstream.on('close', () => client.destroy());
+          });
+          return;
+        }
+      }
+    };
+    client.on('data', onData);
+  });
+  const peer = await listen(server, 'socks5h');
+  return Object.assign(peer, { requests });
+}
+
+export interface SshServer extends Peer {
+  commands: string[];
+}
+
+/**
+ * ssh2's Server: accepts any client (auth "none" included), runs `sha256sum` on the channel's input like the
+ * coreutils command, and answers every other command with "ran: COMMAND".
+ */
+export async function startSshServer(): Promise<SshServer> {
+  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const commands: string[] = [];
+  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+    client.on('error', () => {});
+    client.on('authentication', (ctx) => ctx.accept());
+    client.on('session', (accept) => {
+      const session = accept();
+      session.on('exec', (acceptExec, _reject, info) => {
+        const channel = acceptExec();
+        commands.push(info.command);
+        if (info.command === 'sha256sum') {
+          const hash = createHash('sha256');
+          channel.on('data', (chunk: Buffer) => hash.update(chunk));
+          channel.on('end', () => {
+            channel.write(`${hash.digest('hex')}  -\n`);
+            channel.exit(0);
+            channel.end();
+          });
+          return;
+        }
+        channel.write(`ran: ${info.command}\n`);
+        channel.exit(0);
+        channel.end();
+      });
+    });
+  });
+  const peer = await listen(server as unknown as Server, 'ssh');
+  return Object.assign(peer, { commands });
+}

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BURROW = fileURLToPath(new URL('../../bin/burrow', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, which is then closed; leave undefined to keep stdin open until `keepOpen` ends. */
+  input?: Buffer | string;
+  /** Called with the child once spawned: for tests that write gradually or send signals. */
+  onSpawn?: (child: ChildProcess) => void;
+  /** A safety net so a hung burrow fails the test instead of the run. */
+  killAfterMs?: number;
+}
+
+/** An environment with every proxy variable removed, so the developer's own settings never leak into a test. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(burrow_proxy|https?_proxy|all_proxy|no_proxy|burrow_.*)$/i.test(key)) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export function runBurrow(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BURROW, args, { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin!.on('error', () => {});
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+    });
+    options.onSpawn?.(child);
+    if (options.input !== undefined) child.stdin!.end(options.input);
+  });
+}
