@@ -20,3 +20,16 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+
+// The demo reuses the test suite's Node peers (a CONNECT proxy, an SSH server); bundled so plain `node` runs it.
+await build({
+  entryPoints: { demo: 'scripts/demo.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  packages: 'external',
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+});

@@ -91,6 +91,10 @@ export interface ConnectProxyOptions {
   silent?: boolean;
   /** Answer with these raw bytes and close. */
   raw?: Buffer | string;
+  /** Names the proxy resolves itself (like squid's hosts_file): a target name only the proxy knows. */
+  hosts?: Record<string, string>;
+  /** Called for each request, e.g. to narrate it. */
+  onRequest?: (requestLine: string, headers: Record<string, string>) => void;
 }
 
 export interface ConnectProxy extends Peer {
@@ -115,6 +119,7 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
       requests.push({ requestLine, headers });
+      options.onRequest?.(requestLine, headers);
       void answer(client, requestLine, headers, rest);
     };
     client.on('data', onData);
@@ -160,7 +165,7 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
       client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    const upstream = connect({ host, port, allowHalfOpen: true });
+    const upstream = connect({ host: options.hosts?.[host] ?? host, port, allowHalfOpen: true });
     upstream.on('error', () => {
       if (client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
     });

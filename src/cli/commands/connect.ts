@@ -31,7 +31,8 @@ export async function runConnect(argv: string[], setLog: (log: Log) => void): Pr
   }
   const target = makeTarget(parsed.positionals[0]!, parsed.positionals[1]!);
   const plan = resolveRoute(target, routeOptionsFrom(values, process.env));
-  for (const warning of plan.warnings) log.warn(warning);
+  // Shown with -v only: ssh prints the ProxyCommand's stderr on every session, and `burrow route` shows them anyway.
+  for (const warning of plan.warnings) log.info(`route warning: ${warning}`);
   const options = dialOptionsFrom(values, log);
   const connection = await dial(plan, options);
   const started = Date.now();

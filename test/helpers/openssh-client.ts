@@ -1,0 +1,41 @@
+import { spawn, spawnSync } from 'node:child_process';
+
+export const HAVE_SSH = spawnSync('ssh', ['-V']).status === 0;
+
+export interface SshResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the system's OpenSSH client non-interactively with the given ProxyCommand; no user config, no known_hosts. */
+export function runSsh(options: { host: string; port: number; proxyCommand: string; command: string; input?: Buffer | string; env?: NodeJS.ProcessEnv; extra?: string[] }): Promise<SshResult> {
+  const args = [
+    '-F', '/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR',
+    '-o', 'ConnectTimeout=15',
+    '-o', `ProxyCommand=${options.proxyCommand}`,
+    '-p', String(options.port),
+    ...(options.extra ?? []),
+    `tester@${options.host}`,
+    options.command,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(stdout), stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}
