@@ -6,7 +6,6 @@ import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
 import { httpConnect, type Destination } from './http-connect.ts';
 import { connectTcp } from './tcp.ts';
-import { startProxyTls } from './tls.ts';
 
 export type { DialOptions } from './context.ts';
 
@@ -77,7 +76,11 @@ async function walk(target: Target, hops: ProxyEndpoint[], attempt: DialAttempt,
     const hop = hops[i]!;
     const nextHop = hops[i + 1];
     const destination: Destination = nextHop ? { host: nextHop.host, port: nextHop.port } : target;
-    if (hop.scheme === 'https') stream = await startProxyTls(stream, hop, attempt);
+    if (hop.scheme === 'https') {
+      // Lazy: node:tls is not needed by plain http:// and SOCKS routes, the common ProxyCommand case.
+      const { startProxyTls } = await import('./tls.ts');
+      stream = await startProxyTls(stream, hop, attempt);
+    }
     if (hop.scheme === 'http' || hop.scheme === 'https') {
       stream = await httpConnect(stream, destination, hop, attempt);
     } else {

@@ -198,3 +198,22 @@ describe('connect follows the environment', () => {
     expect(result.stdout.toString()).toBe('x');
   });
 });
+
+describe('connect when its reader goes away', () => {
+  it('exits 0 without hanging when whoever reads stdout closes it (EPIPE)', async () => {
+    const proxy = await track(startConnectProxy());
+    const target = await track(startBannerServer());
+    const result = await runBurrow(['connect', '-x', proxy.url, '127.0.0.1', String(target.port)], {
+      onSpawn: (child) => {
+        child.stdout!.once('data', () => {
+          child.stdout!.destroy();
+          // Keep the target talking so that burrow's next write to stdout fails.
+          const timer = setInterval(() => child.stdin!.write('more\n'), 20);
+          child.once('close', () => clearInterval(timer));
+        });
+      },
+    });
+    expect(result.signal).toBe(null);
+    expect(result.code).toBe(0);
+  });
+});
