@@ -32,12 +32,11 @@ PACKAGES=(
   netcat-openbsd
   proxytunnel
   connect-proxy
-  openssl             # openssl passwd for squid's password file (the tests fall back to Node if it is absent)
   passwd              # useradd, chpasswd
-  util-linux          # unshare (per-daemon /etc/hosts in a private mount namespace)
-  procps              # ps/pkill for humans debugging a run
-  iproute2            # ss
-  ca-certificates
+  util-linux          # unshare: dante gets its own /etc/hosts in a private mount namespace
+  mount               # mount --bind inside that namespace
+  procps              # ps: connect.test.ts checks that no `burrow connect` outlives its ssh session
+  iproute2            # ss, for humans debugging a run
 )
 
 missing=()

@@ -22,7 +22,19 @@ export interface BurrowErrorDetails {
   target?: string;
   /** What the peer said: an HTTP status line, a SOCKS reply, an errno. */
   said?: string;
+  /** A proxy's HTTP answer to CONNECT, when there was one (for `doctor` and other tools that need the facts). */
+  proxyAnswer?: ProxyAnswer;
   cause?: unknown;
+}
+
+/** The structured part of a proxy's non-2xx answer to CONNECT. */
+export interface ProxyAnswer {
+  statusCode: number;
+  statusLine: string;
+  /** The schemes named by every Proxy-Authenticate header (e.g. ["Basic", "NTLM"]); empty when none. */
+  authSchemes: string[];
+  /** squid's X-Squid-Error header, or a Proxy-Status header, when present. */
+  detail?: string;
 }
 
 export class BurrowError extends Error {
@@ -31,6 +43,7 @@ export class BurrowError extends Error {
   readonly proxy: string | undefined;
   readonly target: string | undefined;
   readonly said: string | undefined;
+  readonly proxyAnswer: ProxyAnswer | undefined;
 
   constructor(kind: ErrorKind, message: string, details: BurrowErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -40,6 +53,7 @@ export class BurrowError extends Error {
     this.proxy = details.proxy;
     this.target = details.target;
     this.said = details.said;
+    this.proxyAnswer = details.proxyAnswer;
   }
 
   get exitCode(): number {

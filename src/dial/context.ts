@@ -13,6 +13,8 @@ export interface DialOptions {
   connectTimeoutMs: number;
   tls?: TlsOptions;
   log: Log;
+  /** Abandons the dial: its sockets are destroyed and it fails as a timeout would (doctor's run bound, Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /**

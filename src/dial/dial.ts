@@ -51,6 +51,17 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
   }, options.connectTimeoutMs);
   // A pending timer must not keep a finished process alive, nor an abandoned one run.
   timer.unref();
+  const onOuterAbort = () => {
+    if (attempt.timedOut) return;
+    attempt.timedOut = true;
+    controller.abort();
+    for (const socket of attempt.sockets) socket.destroy();
+  };
+  if (options.signal?.aborted) {
+    clearTimeout(timer);
+    throw timeoutError(target, alternative, attempt, options.connectTimeoutMs);
+  }
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const log = options.log;
   log.debug('dialing', { target: formatTarget(target), route: describeHops(alternative.hops), source: alternative.source });
   try {
@@ -63,6 +74,7 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
     throw error;
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
   }
 }
 

@@ -8,11 +8,27 @@ export interface Explanation {
   kind: ErrorKind;
   message: string;
   hint: string;
+  /** Schemes offered by the Proxy-Authenticate headers (any status), for callers that need them as data. */
+  authSchemes: string[];
+  /** X-Squid-Error or Proxy-Status, when present. */
+  detail?: string;
+}
+
+export function offeredAuthSchemes(response: ConnectResponse): string[] {
+  return headerValues(response, 'proxy-authenticate').map((v) => v.trim().split(/\s+/)[0] ?? v);
+}
+
+export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Explanation {
+  const explanation = explainRefusal(response, proxy, destination);
+  const squidError = headerValues(response, 'x-squid-error')[0];
+  const proxyStatus = headerValues(response, 'proxy-status')[0];
+  const detail = squidError ?? proxyStatus;
+  return { ...explanation, authSchemes: offeredAuthSchemes(response), ...(detail !== undefined ? { detail } : {}) };
 }
 
 // Turns a non-2xx CONNECT answer into what the user needs: the proxy's own words, and the likely fix. The 403-to-22
 // case is the one users hit most (corporate proxies often allow CONNECT to 443 only, REFERENCE.md §1 and §3).
-export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Explanation {
+function explainRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Omit<Explanation, 'authSchemes' | 'detail'> {
   const label = displayProxy(proxy);
   const target = formatHostPort(destination.host, destination.port);
   const squidError = headerValues(response, 'x-squid-error')[0];
@@ -37,7 +53,7 @@ export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEnd
     return {
       kind: 'auth',
       message: `the proxy ${label} requires authentication for CONNECT ${target}: ${said}; it offers ${schemes}`,
-      hint: 'give credentials in the proxy URL (http://USER:PASSWORD@host:port, percent-encoded)',
+      hint: 'put USER:PASSWORD@ in front of the host in the proxy URL, percent-encoded (":" is %3A, "@" is %40)',
     };
   }
 

@@ -113,5 +113,11 @@ function refusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: D
     target: formatHostPort(destination.host, destination.port),
     said: response.statusLine,
     hint: explained.hint,
+    proxyAnswer: {
+      statusCode: response.statusCode,
+      statusLine: response.statusLine,
+      authSchemes: explained.authSchemes,
+      ...(explained.detail !== undefined ? { detail: explained.detail } : {}),
+    },
   });
 }

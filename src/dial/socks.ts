@@ -85,7 +85,7 @@ function socksError(error: Error, proxy: ProxyEndpoint, target: string, attempt:
     const sent = proxy.username !== undefined;
     return new BurrowError('auth', `the SOCKS proxy ${label} ${sent ? `rejected the credentials for user "${proxy.username}"` : 'requires a user name and password'} (${text})`, {
       ...details,
-      hint: sent ? 'check the user name and password (percent-encoded in the URL)' : 'give them in the URL: socks5h://USER:PASSWORD@host:port',
+      hint: sent ? 'check the user name and password (percent-encoded in the URL)' : 'put USER:PASSWORD@ in front of the host in the proxy URL, percent-encoded',
     });
   }
   if (/timed out/i.test(text) || attempt.timedOut) {
