@@ -5,10 +5,13 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and copy in at the end, so that a burrow already running (a test, an ssh session) never finds
+// dist/ half-written or its lazily loaded chunks gone.
+const outdir = `dist.tmp-${process.pid}`;
+rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { burrow: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -23,8 +26,8 @@ await build({
 
 // The demo reuses the test suite's Node peers (a CONNECT proxy, an SSH server); bundled so plain `node` runs it.
 await build({
-  entryPoints: { demo: 'scripts/demo.ts' },
-  outdir: 'dist',
+  entryPoints: { demo: 'scripts/demo.ts', bench: 'bench/main.ts' },
+  outdir,
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -33,3 +36,9 @@ await build({
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 });
+
+// Chunk names carry content hashes, so old and new chunks can sit side by side: copy the new files over the old
+// ones (a running process keeps finding the chunks it started with), then drop the staging directory.
+const { cpSync } = await import('node:fs');
+cpSync(outdir, 'dist', { recursive: true });
+rmSync(outdir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Log } from '../log.ts';
+import type { Environment } from '../route/environment.ts';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) trusted for https:// proxies, on top of the system's. */
@@ -15,6 +16,8 @@ export interface DialOptions {
   log: Log;
   /** Abandons the dial: its sockets are destroyed and it fails as a timeout would (doctor's run bound, Ctrl-C). */
   signal?: AbortSignal;
+  /** Where proxy credentials missing from a URL are looked up (BURROW_PROXY_USER, NETRC, HOME); default process.env. */
+  env?: Environment;
 }
 
 /**

@@ -5,6 +5,7 @@ import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
 import { httpConnect, type Destination } from './http-connect.ts';
+import { withCredentials } from './auth/credentials.ts';
 import { connectTcp } from './tcp.ts';
 
 export type { DialOptions } from './context.ts';
@@ -85,7 +86,7 @@ async function walk(target: Target, hops: ProxyEndpoint[], attempt: DialAttempt,
   }
   let stream: Duplex = await connectTcp({ host: first.host, port: first.port, role: 'proxy', label: displayProxy(first) }, attempt);
   for (let i = 0; i < hops.length; i++) {
-    const hop = hops[i]!;
+    const hop = credentialed(hops[i]!, attempt);
     const nextHop = hops[i + 1];
     const destination: Destination = nextHop ? { host: nextHop.host, port: nextHop.port } : target;
     if (hop.scheme === 'https') {
@@ -102,6 +103,12 @@ async function walk(target: Target, hops: ProxyEndpoint[], attempt: DialAttempt,
     }
   }
   return stream;
+}
+
+function credentialed(hop: ProxyEndpoint, attempt: DialAttempt): ProxyEndpoint {
+  const { proxy, source } = withCredentials(hop, attempt.options.env ?? process.env);
+  if (source) attempt.options.log.debug('proxy credentials', { proxy: displayProxy(proxy), user: proxy.username, from: source });
+  return proxy;
 }
 
 function withTimeout<T>(work: Promise<T>, attempt: DialAttempt, signal: AbortSignal): Promise<T> {

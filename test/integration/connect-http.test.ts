@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,25 @@ describe('connect through an HTTP CONNECT proxy', () => {
       expect(text).not.toContain(encodeURIComponent(password));
       expect(text).not.toContain(Buffer.from(`alice:${password}`).toString('base64'));
     }
+  });
+});
+
+describe('connect finds proxy credentials outside the URL', () => {
+  it('reads ~/.netrc (machine PROXYHOST), then BURROW_PROXY_USER/BURROW_PROXY_PASSWORD', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'carol', password: 'n3trc pass' } }));
+    const target = await track(startEchoServer());
+    const home = mkdtempSync(join(tmpdir(), 'burrow-home-'));
+    writeFileSync(join(home, '.netrc'), 'machine 127.0.0.1 login carol password "n3trc pass"\n');
+    const viaNetrc = await runBurrow(['connect', '-x', proxy.url, '127.0.0.1', String(target.port)], { env: cleanEnv({ HOME: home }), input: 'netrc' });
+    expect(viaNetrc.code).toBe(0);
+    expect(viaNetrc.stdout.toString()).toBe('netrc');
+    const viaEnv = await runBurrow(['connect', '-vv', '-x', proxy.url, '127.0.0.1', String(target.port)], {
+      env: cleanEnv({ HOME: '/nonexistent', BURROW_PROXY_USER: 'carol', BURROW_PROXY_PASSWORD: 'n3trc pass' }),
+      input: 'env',
+    });
+    expect(viaEnv.stdout.toString()).toBe('env');
+    expect(viaEnv.stderr).toContain('from=BURROW_PROXY_USER/BURROW_PROXY_PASSWORD');
+    expect(viaEnv.stderr).not.toContain('n3trc pass');
   });
 });
 
