@@ -115,20 +115,24 @@ export function splice(a: Duplex, b: Duplex, options: SpliceOptions = {}): Splic
 
   let aEnded = false;
   let bEnded = false;
+  // "target ended first, then client": when a proxy dies, its FIN comes first, and the log says so.
+  const orderly = () => (aEnded && !bEndedFirst ? `${nameA} ended first, then ${nameB}` : `${nameB} ended first, then ${nameA}`);
+  let bEndedFirst = false;
   void ab.done.then(() => {
     aEnded = true;
-    if (bEnded) finish('both sides closed', false);
+    if (bEnded) finish(orderly(), false);
   });
   void ba.done.then(() => {
     bEnded = true;
-    if (aEnded) finish('both sides closed', false);
+    if (!aEnded) bEndedFirst = true;
+    if (aEnded) finish(orderly(), false);
   });
   const onErrorA = (error: NodeJS.ErrnoException) => finish(`${nameA} error ${error.code ?? error.message}`, true);
   const onErrorB = (error: NodeJS.ErrnoException) => finish(`${nameB} error ${error.code ?? error.message}`, true);
   // A close before both ends were seen: a reset already reported, or a peer that vanished. Give pending 'end'
   // callbacks a turn first, so an orderly close is not reported as abnormal.
-  const onCloseA = () => setImmediate(() => finish(aEnded && bEnded ? 'both sides closed' : `${nameA} closed the connection`, !(aEnded && bEnded)));
-  const onCloseB = () => setImmediate(() => finish(aEnded && bEnded ? 'both sides closed' : `${nameB} closed the connection`, !(aEnded && bEnded)));
+  const onCloseA = () => setImmediate(() => finish(aEnded && bEnded ? orderly() : `${nameA} closed the connection`, !(aEnded && bEnded)));
+  const onCloseB = () => setImmediate(() => finish(aEnded && bEnded ? orderly() : `${nameB} closed the connection`, !(aEnded && bEnded)));
   a.on('error', onErrorA);
   b.on('error', onErrorB);
   a.once('close', onCloseA);
@@ -138,7 +142,7 @@ export function splice(a: Duplex, b: Duplex, options: SpliceOptions = {}): Splic
     const limit = options.idleTimeoutMs;
     const check = () => {
       const idle = Date.now() - lastActivity;
-      if (idle >= limit) finish(`idle for ${Math.round(limit / 1000)} s (--idle-timeout)`, true);
+      if (idle >= limit) finish(`idle for ${limit / 1000} s (--idle-timeout)`, true);
       else idleTimer = setTimeout(check, limit - idle);
     };
     idleTimer = setTimeout(check, limit);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import ssh2 from 'ssh2';
 
 export interface Peer {
@@ -15,8 +16,8 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, scheme = 'tcp'): Promise<Peer> {
-  server.listen(0, '127.0.0.1');
+async function listen(server: Server, scheme = 'tcp', listenPort = 0): Promise<Peer> {
+  server.listen(listenPort, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const sockets = new Set<Socket>();
@@ -95,6 +96,8 @@ export interface ConnectProxyOptions {
   hosts?: Record<string, string>;
   /** Called for each request, e.g. to narrate it. */
   onRequest?: (requestLine: string, headers: Record<string, string>) => void;
+  /** Listen on this port instead of a free one (to restart a proxy where clients expect it). */
+  port?: number;
 }
 
 export interface ConnectProxy extends Peer {
@@ -187,7 +190,7 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
     upstream.on('close', () => client.destroy());
   };
 
-  const peer = await listen(server, 'http');
+  const peer = await listen(server, 'http', options.port ?? 0);
   return Object.assign(peer, { requests });
 }
 
@@ -304,4 +307,58 @@ export async function startSshServer(): Promise<SshServer> {
   });
   const peer = await listen(server as unknown as Server, 'ssh');
   return Object.assign(peer, { commands });
+}
+
+export interface HttpPeer extends Peer {
+  /** Each request as received: the request line's method and target, and the headers (lower-case names). */
+  requests: Array<{ method: string; url: string; headers: Record<string, string | string[] | undefined> }>;
+}
+
+/** An origin server: answers every request with "hello PATH" (text/plain), and records it. */
+export async function startHttpServer(): Promise<HttpPeer> {
+  const requests: HttpPeer['requests'] = [];
+  const server = createHttpServer((request, response) => {
+    requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    request.resume();
+    request.on('end', () => {
+      response.setHeader('content-type', 'text/plain');
+      response.end(`hello ${request.url}`);
+    });
+  });
+  const peer = await listen(server as unknown as Server, 'http');
+  return Object.assign(peer, { requests });
+}
+
+/**
+ * A plain (non-CONNECT) HTTP forward proxy: takes absolute-form requests, checks Basic credentials when `auth`
+ * is given (407 otherwise), records each request, and fetches the URL itself.
+ */
+export async function startForwardProxy(auth?: { user: string; password: string }): Promise<HttpPeer> {
+  const requests: HttpPeer['requests'] = [];
+  const server = createHttpServer((request, response) => {
+    requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    if (auth && request.headers['proxy-authorization'] !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) {
+      response.writeHead(407, { 'proxy-authenticate': 'Basic realm="burrow-test"', connection: 'close' });
+      response.end();
+      return;
+    }
+    if (!request.url?.startsWith('http://')) {
+      response.writeHead(400);
+      response.end('absolute-form only');
+      return;
+    }
+    const headers = { ...request.headers };
+    delete headers['proxy-authorization'];
+    const upstream = httpRequest(request.url, { method: request.method, headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => {
+      response.writeHead(502);
+      response.end();
+    });
+    request.pipe(upstream);
+  });
+  const peer = await listen(server as unknown as Server, 'http');
+  return Object.assign(peer, { requests });
 }

@@ -1,0 +1,168 @@
+import { isIP } from 'node:net';
+import { isBurrowError, type BurrowError } from '../errors.ts';
+import { makeTarget, printable, type Target } from '../route/target.ts';
+
+// The request head a local HTTP proxy receives, parsed by one pure function (table-tested like the CONNECT
+// response parser). Strict on purpose: the head's bytes go on to another proxy or server, so a bare CR or LF, a
+// control character, an obsolete folded header or a target with spaces is refused with 400 rather than guessed at.
+
+/** Largest request head the local HTTP proxy reads (curl allows 16 KiB of response headers; REFERENCE.md §3). */
+export const MAX_REQUEST_HEAD = 16 * 1024;
+
+export type HttpProxyRequest =
+  | { kind: 'connect'; target: Target; authority: string; headers: Array<[string, string]>; version: string }
+  | { kind: 'forward'; method: string; url: URL; target: Target; headers: Array<[string, string]>; version: string };
+
+export type ParsedRequest = { ok: true; request: HttpProxyRequest } | { ok: false; status: number; reason: string };
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Header values: visible ASCII, obs-text, space and tab; nothing else.
+const FIELD_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+
+/** `head` is everything up to and including the blank line (CRLF CRLF), as latin1. */
+export function parseProxyRequestHead(head: string): ParsedRequest {
+  const bad = (reason: string, status = 400): ParsedRequest => ({ ok: false, status, reason });
+  if (!head.endsWith('\r\n\r\n')) return bad('the request head does not end with an empty line');
+  const lines = head.slice(0, -4).split('\r\n');
+  if (lines.some((line) => line.includes('\r') || line.includes('\n'))) return bad('a bare CR or LF in the request head');
+  const requestLine = lines[0] ?? '';
+  const match = /^(\S+) (\S+) HTTP\/(1\.[01])$/.exec(requestLine);
+  if (!match) return bad(`not an HTTP/1.x request line: "${printable(requestLine.slice(0, 100))}"`);
+  const [, method, requestTarget, version] = match as unknown as [string, string, string, string];
+  if (!TOKEN.test(method)) return bad(`bad method "${printable(method.slice(0, 30))}"`);
+  if (/[\u0000-\u0020\u007f-\u00ff]/.test(requestTarget)) return bad('control characters in the request target');
+
+  const headers: Array<[string, string]> = [];
+  for (const line of lines.slice(1)) {
+    if (line.startsWith(' ') || line.startsWith('\t')) return bad('obsolete folded header line');
+    const colon = line.indexOf(':');
+    if (colon <= 0) return bad(`bad header line "${printable(line.slice(0, 60))}"`);
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    if (!TOKEN.test(name)) return bad(`bad header name "${printable(name.slice(0, 60))}"`);
+    if (!FIELD_VALUE.test(value)) return bad(`control characters in header ${name}`);
+    headers.push([name, value]);
+  }
+
+  if (method === 'CONNECT') {
+    const authority = parseAuthority(requestTarget);
+    if (typeof authority === 'string') return bad(authority);
+    return { ok: true, request: { kind: 'connect', target: authority, authority: requestTarget, headers, version } };
+  }
+  if (requestTarget.startsWith('/')) {
+    return bad('origin-form request to a proxy: send the absolute URL (http://host/path), as clients configured with a proxy do');
+  }
+  let url: URL;
+  try {
+    url = new URL(requestTarget);
+  } catch {
+    return bad(`bad request URL "${printable(requestTarget.slice(0, 100))}"`);
+  }
+  if (url.protocol !== 'http:') {
+    return bad(`only http:// URLs are fetched; for ${url.protocol}// a client sends CONNECT`, url.protocol === 'https:' ? 400 : 501);
+  }
+  if (url.username || url.password) return bad('credentials in the request URL are not forwarded');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  try {
+    return { ok: true, request: { kind: 'forward', method, url, target: makeTarget(host, url.port === '' ? 80 : Number(url.port)), headers, version } };
+  } catch (error) {
+    return bad(isBurrowError(error) ? error.message : String(error));
+  }
+}
+
+/** `host:port` or `[v6]:port`, as in a CONNECT request target. An error message when it is not one. */
+export function parseAuthority(text: string): Target | string {
+  let host: string;
+  let port: string;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0 || text[close + 1] !== ':') return `bad CONNECT target "${printable(text.slice(0, 100))}"`;
+    host = text.slice(1, close);
+    port = text.slice(close + 2);
+    if (isIP(host) !== 6) return `"${printable(host)}" in brackets is not an IPv6 address`;
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon <= 0) return `CONNECT target "${printable(text.slice(0, 100))}" has no port`;
+    host = text.slice(0, colon);
+    port = text.slice(colon + 1);
+    if (host.includes(':')) return `CONNECT target "${printable(text.slice(0, 100))}": an IPv6 address must be in brackets`;
+  }
+  try {
+    return makeTarget(host, port);
+  } catch (error) {
+    return isBurrowError(error) ? error.message : String(error);
+  }
+}
+
+export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return headers.find(([n]) => n.toLowerCase() === lower)?.[1];
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never passed on.
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade']);
+
+/**
+ * The head to send for a plain-HTTP request: absolute-form to an upstream HTTP proxy (with its credentials), or
+ * origin-form to the server. One request per connection: `Connection: close` (the local client reconnects).
+ */
+export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'forward' }>, upstream: { proxyAuthorization?: string } | undefined): string {
+  const listed = new Set(
+    (headerValue(request.headers, 'connection') ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const requestTarget = upstream ? request.url.href : `${request.url.pathname}${request.url.search}`;
+  const lines = [`${request.method} ${requestTarget} HTTP/1.1`];
+  let hasHost = false;
+  for (const [name, value] of request.headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+    if (lower === 'host') hasHost = true;
+    lines.push(`${name}: ${value}`);
+  }
+  if (!hasHost) lines.splice(1, 0, `Host: ${request.url.host}`);
+  if (upstream?.proxyAuthorization) lines.push(`Proxy-Authorization: ${upstream.proxyAuthorization}`);
+  lines.push('Connection: close');
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  407: 'Proxy Authentication Required',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The local proxy's own answer: a status, a one-paragraph text body, and what went wrong in X-Burrow-Error. */
+export function errorResponse(status: number, body: string, extraHeaders: string[] = []): string {
+  const text = `${body}\n`;
+  return [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    'Connection: close',
+    ...extraHeaders,
+    '',
+    text,
+  ].join('\r\n');
+}
+
+/** The HTTP status that says what went wrong on the way out. 407 is never used: that would ask for *our* password. */
+export function httpStatusFor(error: BurrowError): number {
+  switch (error.kind) {
+    case 'usage':
+      return 400;
+    case 'refused':
+      return 403;
+    case 'unreachable':
+      return /timeout|ETIMEDOUT/i.test(error.said ?? '') ? 504 : 502;
+    default:
+      return 502;
+  }
+}
