@@ -1,5 +1,5 @@
 // Every probe runs under a deadline of its own and under the run's signal (the whole run's --timeout, Ctrl-C).
-// A probe receives a signal and must destroy what it opened when that signal fires; `bounded` makes sure the caller
+// A probe receives a signal (its reason is 'timeout' or 'cancelled') and must destroy what it opened when that signal fires; `bounded` makes sure the caller
 // stops waiting at the deadline even if a probe forgets.
 
 export class ProbeStopped extends Error {
@@ -15,10 +15,10 @@ export async function bounded<T>(work: (signal: AbortSignal) => Promise<T>, ms: 
   let reason: 'timeout' | 'cancelled' = 'timeout';
   const onOuter = () => {
     reason = 'cancelled';
-    controller.abort();
+    controller.abort('cancelled');
   };
   outer.addEventListener('abort', onOuter, { once: true });
-  const timer = setTimeout(() => controller.abort(), Math.max(1, ms));
+  const timer = setTimeout(() => controller.abort('timeout'), Math.max(1, ms));
   timer.unref();
   try {
     return await new Promise<T>((resolve, reject) => {
@@ -28,8 +28,6 @@ export async function bounded<T>(work: (signal: AbortSignal) => Promise<T>, ms: 
   } finally {
     clearTimeout(timer);
     outer.removeEventListener('abort', onOuter);
-    // Whatever the outcome, the probe's own resources go now (a late success is destroyed by its listener).
-    controller.abort();
   }
 }
 

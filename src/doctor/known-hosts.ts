@@ -102,7 +102,7 @@ export function checkKnownHosts(entries: KnownHostsEntry[], file: string, host: 
   const name = knownHostsName(host, port);
   const keyBase64 = key.blob.toString('base64');
   const forHost = entries.filter((entry) => patternsMatch(entry.patterns, name));
-  const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.keyBase64 === keyBase64);
+  const revoked = forHost.find((entry) => entry.marker === 'revoked' && entry.keyBase64 === keyBase64);
   if (revoked) return { status: 'revoked', file, line: revoked.line, known_fingerprints: [] };
   const plain = forHost.filter((entry) => entry.marker === null);
   const match = plain.find((entry) => entry.keyType === key.type && entry.keyBase64 === keyBase64);

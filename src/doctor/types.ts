@@ -98,6 +98,8 @@ export interface PathJson {
   source: string;
   /** True for the path `burrow connect` would take (the route's first alternative). */
   in_route: boolean;
+  /** Whether credentials were configured for this path's proxies (never the credentials themselves). */
+  credentials: boolean;
   status: PathStatus;
   /** Milliseconds to open the tunnel (for people; varies between runs). */
   ms: number | null;

@@ -1,0 +1,60 @@
+import type { Duplex } from 'node:stream';
+import { dial, type DialOptions } from '../../dial/dial.ts';
+import { isBurrowError } from '../../errors.ts';
+import type { ProxyEndpoint } from '../../route/proxy-url.ts';
+import type { Target } from '../../route/target.ts';
+import type { ErrorJson, PathStatus, ProxyAnswerJson } from '../types.ts';
+
+/** One way to try a target: direct (no hops) or through one candidate proxy (or chain). */
+export interface Candidate {
+  via: string;
+  hops: ProxyEndpoint[];
+  source: string;
+}
+
+export interface PathOutcome {
+  status: PathStatus;
+  ms: number | null;
+  proxy_answer: ProxyAnswerJson | null;
+  error: ErrorJson | null;
+  /** The open tunnel (paused), for the service probes; the caller destroys it. */
+  stream?: Duplex;
+}
+
+/**
+ * Opens a tunnel to `target` along exactly this candidate, with the same dial() that `burrow connect` uses, so the
+ * answer is the one the user would get. Bounded by `timeoutMs`; `signal` abandons it (run deadline, Ctrl-C).
+ */
+export async function probePath(target: Target, candidate: Candidate, options: DialOptions, timeoutMs: number, signal: AbortSignal): Promise<PathOutcome> {
+  const started = Date.now();
+  const plan = { target, alternatives: [{ hops: candidate.hops, source: candidate.source, reason: 'doctor probe' }], warnings: [] };
+  try {
+    const { stream } = await dial(plan, { ...options, connectTimeoutMs: timeoutMs, signal });
+    if (signal.aborted) {
+      stream.destroy();
+      return { status: 'pending', ms: null, proxy_answer: null, error: null };
+    }
+    return { status: 'open', ms: Date.now() - started, proxy_answer: null, error: null, stream };
+  } catch (error) {
+    if (signal.aborted && !(isBurrowError(error) && error.said !== 'timeout')) {
+      // The run was stopped, or this probe's own deadline passed: both read as "no answer in time" unless the
+      // dialer had already produced a real answer.
+      return { status: signal.reason === 'cancelled' ? 'pending' : 'timeout', ms: null, proxy_answer: null, error: timeoutJson(timeoutMs) };
+    }
+    if (!isBurrowError(error)) throw error;
+    const answer = error.proxyAnswer;
+    const status: PathStatus = error.said === 'timeout' ? 'timeout' : error.kind === 'refused' ? 'refused' : error.kind === 'auth' ? 'auth' : 'unreachable';
+    return {
+      status,
+      ms: null,
+      proxy_answer: answer
+        ? { status_code: answer.statusCode, status_line: answer.statusLine, auth_schemes: answer.authSchemes, detail: answer.detail ?? null }
+        : null,
+      error: { kind: error.kind, message: error.message, hint: error.hint ?? null, said: error.said ?? null },
+    };
+  }
+}
+
+function timeoutJson(ms: number): ErrorJson {
+  return { kind: 'unreachable', message: `no answer within ${ms / 1000} s`, hint: null, said: 'timeout' };
+}

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { conclude, type ConclusionContext } from '../../src/doctor/conclusions.ts';
+import type { CertificateJson, DoctorReport, PathJson, ServiceJson, TargetJson } from '../../src/doctor/types.ts';
+
+const PROXY = 'http://proxy.corp:3128';
+
+function path(via: string, fields: Partial<PathJson> = {}): PathJson {
+  return {
+    via,
+    hops: via === 'direct' ? [] : via.split(' -> '),
+    source: via === 'direct' ? 'direct' : 'HTTPS_PROXY',
+    in_route: false,
+    credentials: false,
+    status: 'open',
+    ms: 5,
+    proxy_answer: null,
+    error: null,
+    service: null,
+    ...fields,
+  };
+}
+
+function target(name: string, paths: PathJson[], routeSource = 'HTTPS_PROXY'): TargetJson {
+  const colon = name.lastIndexOf(':');
+  const route = paths.find((p) => p.in_route)!;
+  return {
+    target: name,
+    host: name.slice(0, colon),
+    port: Number(name.slice(colon + 1)),
+    derived_from: null,
+    route: { plan: [{ hops: route.hops, source: routeSource, reason: 'test' }], warnings: [] },
+    dns: { status: 'ok', addresses: ['192.0.2.7'], error: null },
+    paths,
+    reachable: paths.some((p) => p.status === 'open'),
+  };
+}
+
+function report(targets: TargetJson[], extra: Partial<DoctorReport> = {}): DoctorReport {
+  return { burrow: '0.1.0', complete: true, stopped: null, proxies: [], targets, http_checks: [], conclusions: [], exit_code: 0, ...extra };
+}
+
+const refused403 = { status: 'refused' as const, proxy_answer: { status_code: 403, status_line: 'HTTP/1.1 403 Forbidden', auth_schemes: [], detail: 'ERR_ACCESS_DENIED 0' } };
+const ssh = (fingerprint: string, known: 'match' | 'mismatch' | 'unknown' = 'match'): ServiceJson => ({
+  protocol: 'ssh',
+  first_line: null,
+  ssh: {
+    banner: 'SSH-2.0-OpenSSH_9.2p1',
+    host_key: { type: 'ssh-ed25519', fingerprint },
+    known_hosts: { status: known, file: '/home/u/.ssh/known_hosts', line: known === 'unknown' ? null : 3, known_fingerprints: known === 'mismatch' ? ['SHA256:known'] : [] },
+    error: null,
+  },
+  tls: null,
+  teleport: null,
+});
+const tls = (fingerprint256: string, issuerName: string, verified: boolean): ServiceJson => {
+  const certificate: CertificateJson = {
+    subject: 'CN=jump.ecmwf.int',
+    issuer: `CN=${issuerName}`,
+    issuer_name: issuerName,
+    valid_to: '2030-01-01T00:00:00.000Z',
+    fingerprint256,
+    verified,
+    verify_error: verified ? null : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  };
+  return { protocol: 'tls', first_line: null, ssh: null, tls: { certificate, protocol: 'TLSv1.3', alpn: 'http/1.1', error: null }, teleport: null };
+};
+
+const codes = (r: DoctorReport, context: ConclusionContext = {}) => conclude(r, context).map((c) => c.code);
+const find = (r: DoctorReport, code: string, context: ConclusionContext = {}) => conclude(r, context).find((c) => c.code === code);
+
+describe('conclusions', () => {
+  it('the proxy refuses port 22 but direct works: NO_PROXY=host:22', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { service: ssh('SHA256:a') }), path(PROXY, { in_route: true, ...refused403 })])]);
+    const c = find(r, 'use-no-proxy')!;
+    expect(c.severity).toBe('problem');
+    expect(c.text).toBe(`the proxy ${PROXY} refuses port 22 but direct works: NO_PROXY=jump.ecmwf.int:22`);
+    expect(c.lines).toEqual(['export NO_PROXY=jump.ecmwf.int:22']);
+  });
+
+  it('extends an existing NO_PROXY rather than replacing it, keeping its spelling', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, ...refused403 })])]);
+    expect(find(r, 'use-no-proxy', { noProxy: { name: 'no_proxy', value: 'localhost,.corp' } })!.lines).toEqual(['export no_proxy=localhost,.corp,jump.ecmwf.int:22']);
+  });
+
+  it('with --proxy, suggests --no-proxy', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, source: '--proxy', ...refused403 })], '--proxy')]);
+    expect(find(r, 'use-no-proxy')!.lines).toEqual(['--no-proxy jump.ecmwf.int:22']);
+  });
+
+  it('your proxy needs NTLM: not supported yet', () => {
+    const answer = { status_code: 407, status_line: 'HTTP/1.1 407 Proxy Authentication Required', auth_schemes: ['NTLM', 'Negotiate'], detail: null };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, status: 'auth', proxy_answer: answer })])]);
+    const c = find(r, 'proxy-needs-ntlm')!;
+    expect(c.text).toContain(`your proxy ${PROXY} needs NTLM (it offers NTLM, Negotiate): not supported yet`);
+    expect(codes(r)).toContain('unreachable');
+  });
+
+  it('a 407 offering Basic without credentials asks for them, with placeholders only', () => {
+    const answer = { status_code: 407, status_line: 'HTTP/1.1 407 Proxy Authentication Required', auth_schemes: ['Basic'], detail: null };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, status: 'auth', proxy_answer: answer })])]);
+    expect(find(r, 'proxy-needs-credentials')!.lines).toEqual(['export HTTPS_PROXY=http://USER:PASSWORD@proxy.corp:3128']);
+  });
+
+  it('a 407 with credentials sent says they are rejected', () => {
+    const answer = { status_code: 407, status_line: 'HTTP/1.1 407 Proxy Authentication Required', auth_schemes: ['Basic'], detail: null };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, credentials: true, status: 'auth', proxy_answer: answer })])]);
+    expect(codes(r)).toContain('proxy-rejects-credentials');
+  });
+
+  it('direct fails but the proxy works: set the proxy and use burrow as ProxyCommand', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, status: 'timeout' }), path(PROXY, { credentials: true, service: ssh('SHA256:a') })], 'default')]);
+    const c = find(r, 'use-proxy')!;
+    expect(c.lines).toEqual(['export HTTPS_PROXY=http://USER:PASSWORD@proxy.corp:3128', 'Host jump.ecmwf.int', '    ProxyCommand burrow connect %h %p']);
+  });
+
+  it('direct excluded by NO_PROXY but only the proxy works: remove the entry', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, status: 'timeout' }), path(PROXY)], 'NO_PROXY')]);
+    expect(find(r, 'use-proxy')!.text).toContain('remove the matching entry from NO_PROXY');
+  });
+
+  it('the route works: the ssh_config lines', () => {
+    const r = report([target('jump.ecmwf.int:2222', [path('direct', { status: 'unreachable' }), path(PROXY, { in_route: true, service: ssh('SHA256:a') })])]);
+    const c = find(r, 'use-proxycommand')!;
+    expect(c.severity).toBe('ok');
+    expect(c.lines).toEqual(['Host jump.ecmwf.int', '    Port 2222', '    ProxyCommand burrow connect %h %p']);
+  });
+
+  it('nothing works and the proxy refuses the port: say 443 or ask the administrators', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, ...refused403 })])]);
+    expect(codes(r)).toEqual(expect.arrayContaining(['unreachable', 'proxy-refuses-port']));
+    expect(find(r, 'unreachable')!.text).toContain('"HTTP/1.1 403 Forbidden" (ERR_ACCESS_DENIED 0)');
+  });
+
+  it('a proxy that does not answer is named with the variable to check', () => {
+    const error = { kind: 'unreachable', message: `the proxy ${PROXY} refused the TCP connection (ECONNREFUSED)`, hint: null, said: 'ECONNREFUSED' };
+    const r = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, status: 'unreachable', error })])]);
+    expect(find(r, 'proxy-unreachable')!.text).toContain('check HTTPS_PROXY');
+  });
+
+  it('a host key that differs from known_hosts is possible interception', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, service: ssh('SHA256:evil', 'mismatch') })], 'default')]);
+    const c = find(r, 'host-key-mismatch')!;
+    expect(c.severity).toBe('problem');
+    expect(c.text).toContain('possible interception');
+    expect(c.text).toContain('/home/u/.ssh/known_hosts line 3');
+  });
+
+  it('different host keys direct and through the proxy: the proxy intercepts SSH', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { service: ssh('SHA256:real') }), path(PROXY, { in_route: true, service: ssh('SHA256:evil') })])]);
+    expect(codes(r)).toContain('host-key-differs-by-path');
+  });
+
+  it('a different certificate through the proxy: TLS inspected by <issuer>', () => {
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { service: tls('AA', 'Real CA', true) }), path(PROXY, { in_route: true, service: tls('BB', 'Corp Inspection CA', false) })])]);
+    expect(find(r, 'tls-inspected')!.text).toMatch(/^TLS inspected by Corp Inspection CA: through http:\/\/proxy.corp:3128/);
+  });
+
+  it('an untrusted certificate through the proxy with no direct view: inspection or a private CA', () => {
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, service: tls('BB', 'Corp Inspection CA', false) })])]);
+    expect(find(r, 'tls-untrusted')!.text).toContain('TLS inspected by Corp Inspection CA, or a private CA');
+  });
+
+  it('a Teleport proxy: cluster, version, routing and the tsh line', () => {
+    const service = tls('AA', 'Real CA', true);
+    service.teleport = { cluster_name: 'ecmwf', server_version: '16.4.0', min_client_version: '15.0.0', tls_routing_enabled: false, ssh_address: 'jump.ecmwf.int:3023', web_address: 'jump.ecmwf.int:443' };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { in_route: true, service })], 'default')]);
+    const c = find(r, 'teleport')!;
+    expect(c.text).toBe('jump.ecmwf.int:443 is a Teleport proxy for cluster "ecmwf", version 16.4.0; TLS routing is off: SSH goes to jump.ecmwf.int:3023, which must be reachable too (probed as its own target)');
+    expect(c.lines).toEqual(['tsh login --proxy=jump.ecmwf.int:443']);
+  });
+
+  it('an incomplete run says so first', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, status: 'pending' })], 'default')], { complete: false, stopped: 'interrupted' });
+    expect(codes(r)[0]).toBe('incomplete');
+  });
+
+  it('never prints credentials: suggestions use placeholders', () => {
+    const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, status: 'timeout' }), path(PROXY, { credentials: true })], 'default')]);
+    expect(JSON.stringify(conclude(r, {}))).not.toMatch(/:\/\/[^U/][^@/]*@/);
+  });
+});
