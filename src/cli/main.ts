@@ -10,6 +10,9 @@ const USAGE = `burrow — take ssh, tsh and any TCP client through HTTP and SOCK
 usage:
   burrow connect HOST PORT [options]     stdin/stdout <-> HOST:PORT (ProxyCommand burrow connect %h %p)
   burrow route HOST PORT [--json]        which route burrow would take to HOST:PORT, and why
+  burrow doctor HOST[:PORT]... [--json]  what is reachable, direct and through each proxy, and what to use
+  burrow forward -L [BIND:]PORT:HOST:HOSTPORT | -D [BIND:]PORT | --http [BIND:]PORT ...
+                                         port forwards and local SOCKS/HTTP proxies through the route
   burrow --help | --version
 
 Run "burrow COMMAND --help" for a command's options.`;

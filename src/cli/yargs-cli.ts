@@ -40,6 +40,8 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
     .strict()
     .exitProcess(false)
     .showHelpOnFail(false)
+    // `-x URL HOST` must not read HOST as a second proxy: repeatable options take one value each, as in `connect`.
+    .parserConfiguration({ 'greedy-arrays': false })
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
@@ -52,6 +54,57 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
       async (args) => {
         const { runRoute } = await import('./commands/route.ts');
         exitCode = await runRoute(String(args.host), String(args.port), Boolean(args.json), context(args as CommonValues));
+      },
+    )
+    .command(
+      'forward',
+      'port forwards (-L) and local SOCKS (-D) / HTTP (--http) proxies, every connection through the route',
+      (y) =>
+        withCommonOptions(
+          y
+            .option('local', { alias: 'L', type: 'string', array: true, requiresArg: true, describe: 'forward [BIND:]PORT to HOST:HOSTPORT ([BIND:]PORT:HOST:HOSTPORT, IPv6 in brackets); repeatable' })
+            .option('dynamic', { alias: 'D', type: 'string', array: true, requiresArg: true, describe: 'a SOCKS5/SOCKS4a proxy on [BIND:]PORT; repeatable' })
+            .option('http', { type: 'string', array: true, requiresArg: true, describe: 'an HTTP proxy (CONNECT and plain http://) on [BIND:]PORT; repeatable' })
+            .option('auth', { type: 'string', requiresArg: true, describe: 'USER:PASSWORD the -D/--http clients must give (else only loopback clients are served)' })
+            .option('auth-file', { type: 'string', requiresArg: true, describe: 'read USER:PASSWORD from the first line of FILE' })
+            .option('print-port', { type: 'boolean', describe: 'print each listener\'s port on stdout (for port 0)' })
+            .option('idle-timeout', { type: 'string', requiresArg: true, describe: 'close a connection idle this many seconds (default: never)' })
+            .option('drain-seconds', { type: 'string', requiresArg: true, describe: 'on SIGINT/SIGTERM, wait this long for open connections (default 10)' })
+            .option('max-connections', { type: 'string', requiresArg: true, describe: 'refuse connections beyond this many open at once' })
+            .option('handshake-timeout', { type: 'string', requiresArg: true, describe: 'drop a -D/--http client that has not sent its whole request in this many seconds (default 10)' })
+            .group(['local', 'dynamic', 'http', 'auth', 'auth-file', 'print-port', 'idle-timeout', 'drain-seconds', 'max-connections', 'handshake-timeout'], 'Forward options:'),
+        ),
+      async (args) => {
+        const { runForward } = await import('./commands/forward.ts');
+        exitCode = await runForward(args as never, context(args as CommonValues));
+      },
+    )
+    .command(
+      'doctor [targets..]',
+      'check what is reachable, direct and through each proxy, and say what to use (HOST[:PORT], port 22 by default)',
+      (y) =>
+        withCommonOptions(
+          y
+            .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] ...' })
+            .option('json', { type: 'boolean', describe: 'print one JSON document on stdout (fields in README)' })
+            .option('timeout', { type: 'string', requiresArg: true, describe: 'bound on the whole run in seconds (default 30); --connect-timeout bounds each probe (default 10)' })
+            .option('known-hosts', { type: 'string', requiresArg: true, describe: 'known_hosts file to compare SSH host keys with (default ~/.ssh/known_hosts)' })
+            .option('ca', { type: 'string', requiresArg: true, describe: 'extra CA certificates (PEM) trusted when checking targets\' TLS certificates' })
+            .option('http-check', { type: 'string', array: true, requiresArg: true, describe: 'also GET this http:// URL directly and through each HTTP proxy (repeatable)' }),
+        ),
+      async (args) => {
+        const { runDoctorCommand } = await import('./commands/doctor.ts');
+        exitCode = await runDoctorCommand(
+          {
+            targets: ((args.targets as string[] | undefined) ?? []).map(String),
+            json: Boolean(args.json),
+            ...(args.timeout !== undefined ? { timeout: String(args.timeout) } : {}),
+            ...(args['known-hosts'] !== undefined ? { knownHosts: String(args['known-hosts']) } : {}),
+            ...(args.ca !== undefined ? { ca: String(args.ca) } : {}),
+            httpCheck: ((args['http-check'] as string[] | undefined) ?? []).map(String),
+          },
+          context(args as CommonValues),
+        );
       },
     )
     .demandCommand(1, 'name a command');
