@@ -31,6 +31,7 @@ import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkd
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { cleanEnv } from './run-burrow.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -681,19 +682,8 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** The environment without any proxy variable or BURROW_* setting from the caller's shell, plus `extra`. */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/_proxy$/i.test(key) || /^BURROW_/i.test(key) || key === 'SSH_AUTH_SOCK' || key === 'SSH_AGENT_PID') continue;
-    env[key] = value;
-  }
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
+// One definition of the clean test environment, shared with the hermetic suites.
+export { cleanEnv };
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;

@@ -11,7 +11,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  env?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed; leave undefined to keep stdin open until `keepOpen` ends. */
   input?: Buffer | string;
   /** Called with the child once spawned: for tests that write gradually or send signals. */
@@ -20,13 +20,21 @@ export interface RunOptions {
   killAfterMs?: number;
 }
 
-/** An environment with every proxy variable removed, so the developer's own settings never leak into a test. */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
+/**
+ * The test process's environment without proxy variables, burrow's own variables or an ssh agent, so that the
+ * developer's settings never leak into a test; `extra` adds variables (undefined removes one).
+ */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(burrow_proxy|https?_proxy|all_proxy|no_proxy|burrow_.*)$/i.test(key)) env[key] = value;
+    if (/_proxy$/i.test(key) || /^BURROW_/i.test(key) || key === 'SSH_AUTH_SOCK' || key === 'SSH_AGENT_PID') continue;
+    env[key] = value;
   }
-  return { ...env, ...extra };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
 }
 
 export function runBurrow(args: string[], options: RunOptions = {}): Promise<RunResult> {

@@ -2,19 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startBannerServer, startConnectProxy, startDigestServer, startEchoServer, type Peer } from '../helpers/node-peers.ts';
+import { describe, expect, it } from 'vitest';
+import { startBannerServer, startConnectProxy, startDigestServer, startEchoServer } from '../helpers/node-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
 
-const peers: Peer[] = [];
-async function track<T extends Peer>(peer: Promise<T>): Promise<T> {
-  const started = await peer;
-  peers.push(started);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-});
+const track = trackPeers();
 
 describe('connect through an HTTP CONNECT proxy', () => {
   it('carries 4 MB each way intact, and a FIN from stdin still gets the answer back', async () => {

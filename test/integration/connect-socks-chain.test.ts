@@ -1,18 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startBannerServer, startConnectProxy, startDigestServer, startEchoServer, startSocks5Server, type Peer } from '../helpers/node-peers.ts';
+import { describe, expect, it } from 'vitest';
+import { startBannerServer, startConnectProxy, startDigestServer, startEchoServer, startSocks5Server } from '../helpers/node-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { makeTestCa, startTlsFront } from '../helpers/tls-proxy.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
 
-const peers: Peer[] = [];
-async function track<T extends Peer>(peer: Promise<T>): Promise<T> {
-  const started = await peer;
-  peers.push(started);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-});
+const track = trackPeers();
 
 describe('connect through SOCKS5', () => {
   it('socks5h sends the name for the proxy to resolve; socks5 resolves locally and sends an address', async () => {

@@ -4,9 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport, PathJson, TargetJson } from '../../src/doctor/types.ts';
-import { startConnectProxy, type Peer } from '../helpers/node-peers.ts';
+import { startConnectProxy } from '../helpers/node-peers.ts';
 import {
   closedPort,
   makeNamedCa,
@@ -19,16 +19,9 @@ import {
   type NamedCa,
 } from '../helpers/doctor-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
 
-const peers: Peer[] = [];
-async function track<T extends Peer>(peer: Promise<T>): Promise<T> {
-  const started = await peer;
-  peers.push(started);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-});
+const track = trackPeers();
 
 const work = mkdtempSync(join(tmpdir(), 'burrow-doctor-'));
 const emptyKnownHosts = join(work, 'known_hosts.empty');

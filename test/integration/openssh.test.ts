@@ -1,18 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startConnectProxy, startSocks5Server, startSshServer, type Peer } from '../helpers/node-peers.ts';
+import { describe, expect, it } from 'vitest';
+import { startConnectProxy, startSocks5Server, startSshServer } from '../helpers/node-peers.ts';
 import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
 import { BURROW, cleanEnv } from '../helpers/run-burrow.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
 
-const peers: Peer[] = [];
-async function track<T extends Peer>(peer: Promise<T>): Promise<T> {
-  const started = await peer;
-  peers.push(started);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-});
+const track = trackPeers();
 
 // The real OpenSSH client drives burrow as its ProxyCommand, against ssh2's Server: the way users run it.
 describe.skipIf(!HAVE_SSH)('OpenSSH client with ProxyCommand burrow connect', () => {
