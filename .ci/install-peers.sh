@@ -35,8 +35,14 @@ PACKAGES=(
   passwd              # useradd, chpasswd
   util-linux          # unshare: dante gets its own /etc/hosts in a private mount namespace
   mount               # mount --bind inside that namespace
+  git                 # burrow exec -- git ls-remote ssh://… (test/integration/exec.test.ts, test/interop/wrap.test.ts)
+  golang-go           # builds the tsh stand-in (test/fixtures/tsh-standin) with Go's own proxy code
   procps              # ps: connect.test.ts checks that no `burrow connect` outlives its ssh session
   iproute2            # ss, for humans debugging a run
+  krb5-kdc            # an MIT KDC for the Negotiate (Kerberos) tests; the realm is made per run in a temp dir
+  krb5-admin-server   # kadmin.local, kdb5_util
+  krb5-user           # kinit, klist
+  libkrb5-dev         # headers for the optional `kerberos` npm package, built by `npm ci` (so install this first)
 )
 
 missing=()

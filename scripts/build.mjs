@@ -39,6 +39,12 @@ await build({
 
 // Chunk names carry content hashes, so old and new chunks can sit side by side: copy the new files over the old
 // ones (a running process keeps finding the chunks it started with), then drop the staging directory.
-const { cpSync } = await import('node:fs');
+const { cpSync, existsSync, readdirSync, statSync } = await import('node:fs');
 cpSync(outdir, 'dist', { recursive: true });
+// Old chunks stay for processes started in the last minutes, then go, so dist/ does not grow without end.
+const fresh = new Set(existsSync(`${outdir}/chunks`) ? readdirSync(`${outdir}/chunks`) : []);
+for (const name of existsSync('dist/chunks') ? readdirSync('dist/chunks') : []) {
+  const path = `dist/chunks/${name}`;
+  if (!fresh.has(name) && Date.now() - statSync(path).mtimeMs > 10 * 60 * 1000) rmSync(path, { force: true });
+}
 rmSync(outdir, { recursive: true, force: true });

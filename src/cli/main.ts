@@ -13,6 +13,10 @@ usage:
   burrow doctor HOST[:PORT]... [--json]  what is reachable, direct and through each proxy, and what to use
   burrow forward -L [BIND:]PORT:HOST:HOSTPORT | -D [BIND:]PORT | --http [BIND:]PORT ...
                                          port forwards and local SOCKS/HTTP proxies through the route
+  burrow exec [options] -- CMD [ARGS...]  run CMD with its traffic through the route (ssh, git, curl, ...)
+  burrow tsh [options] -- [TSH ARGS...]  run Teleport's tsh through the route
+  burrow ssh-config HOST... [--teleport CLUSTER] [--write]
+                                         ~/.ssh/config blocks that use burrow
   burrow --help | --version
 
 Run "burrow COMMAND --help" for a command's options.`;
@@ -52,11 +56,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Let stdout and the log drain instead of process.exit() (REFERENCE.md §4).
+let settled = false;
+// If the event loop ever drains while a command is still pending (a peer that went away without a sound and nothing
+// left to wait on), that is a bug: say so and fail, rather than exit 0 as if the tunnel had closed normally.
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('burrow: internal error (please report it): nothing left to wait for, but the command did not finish\n');
+  process.exitCode = 1;
+});
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    settled = true;
     process.stderr.write(`burrow: ${describeError(error)}\n`);
     process.exitCode = 1;
   },

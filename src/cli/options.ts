@@ -4,6 +4,7 @@ import { createLog, type Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
 import type { RouteOptions } from '../route/resolve.ts';
 import type { DialOptions } from '../dial/context.ts';
+import { AUTH_SCHEMES, type AuthScheme } from '../dial/auth/session.ts';
 
 // The options every command shares (DESIGN.md "Common options"), described once. `connect` feeds this table to
 // node:util parseArgs (fast start-up); the other commands feed it to yargs (help text, validation).
@@ -23,7 +24,11 @@ export const COMMON_OPTIONS = {
   'connect-timeout': { type: 'string', placeholder: 'SECONDS', description: 'limit for opening the tunnel: DNS, TCP, TLS and every proxy hop (default 20)' },
   'proxy-ca': { type: 'string', placeholder: 'FILE', description: 'extra CA certificates (PEM) to trust for https:// proxies' },
   'proxy-insecure': { type: 'boolean', description: 'do not verify an https:// proxy\'s certificate (unsafe)' },
-  config: { type: 'string', placeholder: 'FILE', description: 'configuration file (not supported yet)' },
+  'proxy-auth': { type: 'string', placeholder: 'SCHEME', description: 'HTTP proxy authentication: negotiate, ntlm, digest or basic (default: the strongest the proxy offers)' },
+  'alternative-timeout': { type: 'string', placeholder: 'SECONDS', description: 'when the route lists several alternatives (PAC, config), give up on each but the last after this long (default 5)' },
+  config: { type: 'string', placeholder: 'FILE', description: 'configuration file (default $XDG_CONFIG_HOME/burrow/config.yaml, read if it exists)' },
+  pac: { type: 'string', placeholder: 'FILE|URL', description: 'proxy auto-config file or http(s) URL (else BURROW_PAC); its answer lists the alternatives' },
+  'proxychains-conf': { type: 'string', placeholder: 'FILE', description: 'take the proxies from a proxychains.conf ([ProxyList], strict/dynamic/random_chain)' },
   verbose: { type: 'boolean', short: 'v', multiple: true, description: 'more log output on stderr; repeat for more (-vv, -vvv)' },
   quiet: { type: 'boolean', short: 'q', description: 'only errors on stderr' },
   'log-file': { type: 'string', placeholder: 'FILE', description: 'write the log to FILE (stderr keeps warnings and errors)' },
@@ -37,7 +42,11 @@ export type CommonValues = {
   'connect-timeout'?: string | number;
   'proxy-ca'?: string;
   'proxy-insecure'?: boolean;
+  'proxy-auth'?: string;
+  'alternative-timeout'?: string | number;
   config?: string;
+  pac?: string;
+  'proxychains-conf'?: string;
   verbose?: boolean[] | number | boolean;
   quiet?: boolean;
   'log-file'?: string;
@@ -68,18 +77,25 @@ export function logFromOptions(values: CommonValues): Log {
 
 export function routeOptionsFrom(values: CommonValues, env: Environment): RouteOptions {
   if (values.direct && values.proxy?.length) throw usageError('--direct and --proxy contradict each other');
-  if (values.config !== undefined) {
-    throw usageError('--config is not supported yet', 'use --proxy, BURROW_PROXY or HTTPS_PROXY/ALL_PROXY with NO_PROXY');
-  }
+  if (values['proxychains-conf'] !== undefined && values.proxy?.length) throw usageError('--proxy and --proxychains-conf both name the proxies: give one');
+  if (values.pac !== undefined && values.pac.trim() === '') throw usageError('--pac needs a file or an http(s):// URL');
   return {
     env,
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    ...(values.pac !== undefined ? { pac: values.pac } : {}),
+    ...(values['proxychains-conf'] !== undefined ? { proxychainsConf: values['proxychains-conf'] } : {}),
     ...(values.proxy?.length ? { proxies: values.proxy } : {}),
     ...(values.direct ? { direct: true } : {}),
     ...(values['no-proxy'] !== undefined ? { noProxy: values['no-proxy'] } : {}),
   };
 }
 
-export function dialOptionsFrom(values: CommonValues, log: Log): DialOptions {
+/** `prompt`: whether a 407 may ask for credentials on /dev/tty (connect and forward; never doctor). */
+export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false }: { prompt?: boolean } = {}): DialOptions {
+  const scheme = values['proxy-auth']?.toLowerCase();
+  if (scheme !== undefined && !(AUTH_SCHEMES as readonly string[]).includes(scheme)) {
+    throw usageError(`--proxy-auth must be one of ${AUTH_SCHEMES.join(', ')}, not "${values['proxy-auth']}"`);
+  }
   const timeoutText = values['connect-timeout'];
   let seconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
   if (timeoutText !== undefined) {
@@ -99,9 +115,22 @@ export function dialOptionsFrom(values: CommonValues, log: Log): DialOptions {
   if (values['proxy-insecure']) {
     log.warn('--proxy-insecure: the https:// proxy\'s certificate is NOT verified; anyone on the path can read the proxy password and the tunnel\'s metadata');
   }
+  let alternativeTimeoutMs: number | undefined;
+  const alternativeText = values['alternative-timeout'];
+  if (alternativeText !== undefined) {
+    const value = Number(alternativeText);
+    if (!Number.isFinite(value) || value <= 0 || value > 3600) {
+      throw usageError(`--alternative-timeout must be a number of seconds from 0 to 3600, not "${alternativeText}"`);
+    }
+    alternativeTimeoutMs = Math.round(value * 1000);
+  }
   return {
     connectTimeoutMs: Math.round(seconds * 1000),
+    // Without --connect-timeout, timeouts.connect of a config file applies (dial() reads it from the plan).
+    ...(timeoutText === undefined ? { connectTimeoutIsDefault: true } : {}),
+    ...(alternativeTimeoutMs !== undefined ? { alternativeTimeoutMs } : {}),
     log,
     tls: { ...(proxyCa ? { proxyCa } : {}), ...(values['proxy-insecure'] ? { insecure: true } : {}) },
+    auth: { prompt, ...(scheme ? { scheme: scheme as AuthScheme } : {}) },
   };
 }

@@ -34,6 +34,10 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
     setLog(log);
     return { log, values };
   };
+  // `exec` and `tsh`: everything after the first `--` belongs to the child program, untouched by yargs.
+  const dashes = argv[0] === 'exec' || argv[0] === 'tsh' ? argv.indexOf('--') : -1;
+  const childArgs = dashes >= 0 ? argv.slice(dashes + 1) : undefined;
+  if (dashes >= 0) argv = argv.slice(0, dashes);
   const cli = yargs(argv)
     .scriptName('burrow')
     .version(VERSION)
@@ -105,6 +109,48 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
           },
           context(args as CommonValues),
         );
+      },
+    )
+    .command(
+      'exec [command..]',
+      'run a program with its traffic through the route: burrow exec [options] -- CMD [ARGS...]',
+      (y) => withCommonOptions(y.positional('command', { type: 'string', array: true, describe: 'the program and its arguments (after --)' })),
+      async (args) => {
+        const { runExecCommand } = await import('./commands/exec.ts');
+        exitCode = await runExecCommand(childArgs ?? ((args.command as string[] | undefined) ?? []).map(String), args as CommonValues, context(args as CommonValues));
+      },
+    )
+    .command(
+      'tsh [tshargs..]',
+      'run Teleport\'s tsh through the route: burrow tsh [options] -- [TSH ARGS...]',
+      (y) =>
+        withCommonOptions(
+          y
+            .positional('tshargs', { type: 'string', array: true, describe: 'tsh\'s arguments (after --)' })
+            .option('tsh', { type: 'string', requiresArg: true, describe: 'the tsh program (default: tsh on PATH)' })
+            .option('probe', { type: 'boolean', default: true, describe: 'check tsh\'s SSH port through /webapi/ping (--no-probe skips it)' })
+            .option('dry-run', { type: 'boolean', describe: 'print the environment and command line it would use (credentials masked) and exit' }),
+        ),
+      async (args) => {
+        const { runTshCommand } = await import('./commands/tsh.ts');
+        exitCode = await runTshCommand(childArgs ?? ((args.tshargs as string[] | undefined) ?? []).map(String), args as never, context(args as CommonValues));
+      },
+    )
+    .command(
+      'ssh-config [hosts..]',
+      'print ~/.ssh/config blocks that send HOST through burrow (--write adds them to ~/.ssh/config)',
+      (y) =>
+        withCommonOptions(
+          y
+            .positional('hosts', { type: 'string', array: true, describe: 'host names or ssh_config patterns; with --teleport, the Teleport proxy address' })
+            .option('teleport', { type: 'string', requiresArg: true, describe: 'write the block "tsh config" would for CLUSTER, with tsh run by burrow tsh' })
+            .option('multiplex', { type: 'boolean', default: true, describe: 'ControlMaster/ControlPersist lines (--no-multiplex leaves them out)' })
+            .option('write', { type: 'boolean', describe: 'add the block to ~/.ssh/config between marker comments (idempotent, with a backup)' })
+            .option('file', { type: 'string', requiresArg: true, describe: 'with --write: this file instead of ~/.ssh/config' }),
+        ),
+      async (args) => {
+        const { runSshConfig } = await import('./commands/ssh-config.ts');
+        exitCode = await runSshConfig(args as never, context(args as CommonValues));
       },
     )
     .demandCommand(1, 'name a command');

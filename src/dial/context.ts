@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
+import type { AuthScheme } from './auth/session.ts';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) trusted for https:// proxies, on top of the system's. */
@@ -10,14 +11,20 @@ export interface TlsOptions {
 }
 
 export interface DialOptions {
-  /** Bounds the whole handshake of one alternative: DNS, TCP, TLS and every proxy hop. */
+  /** Bounds opening the tunnel: DNS, TCP, TLS and every proxy hop, all route alternatives together. */
   connectTimeoutMs: number;
+  /** True when connectTimeoutMs is burrow's default (no --connect-timeout): a config file's timeouts.connect wins. */
+  connectTimeoutIsDefault?: boolean;
+  /** --alternative-timeout: each route alternative but the last, when there are several (failover). */
+  alternativeTimeoutMs?: number;
   tls?: TlsOptions;
   log: Log;
   /** Abandons the dial: its sockets are destroyed and it fails as a timeout would (doctor's run bound, Ctrl-C). */
   signal?: AbortSignal;
   /** Where proxy credentials missing from a URL are looked up (BURROW_PROXY_USER, NETRC, HOME); default process.env. */
   env?: Environment;
+  /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */
+  auth?: { scheme?: AuthScheme; prompt?: boolean };
 }
 
 /**
@@ -30,4 +37,6 @@ export interface DialAttempt {
   timedOut: boolean;
   sockets: Socket[];
   signal: AbortSignal;
+  /** Stops the attempt's clock (a person is typing a password); call the returned function to restart it. */
+  pauseClock?: () => () => void;
 }

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { BurrowError, isBurrowError } from '../errors.ts';
 import type { RouteAlternative, RoutePlan } from '../route/plan.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatTarget, type Target } from '../route/target.ts';
+import { formatHostPort, formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
 import { httpConnect, type Destination } from './http-connect.ts';
 import { withCredentials } from './auth/credentials.ts';
@@ -16,25 +16,108 @@ export interface Connection {
   alternative: RouteAlternative;
 }
 
-/** Walks the plan's alternatives in order and returns the first tunnel that opens. */
+/**
+ * Walks the plan's alternatives in order and returns the first tunnel that opens (failover). `connectTimeoutMs`
+ * bounds the whole walk; when there are several alternatives, each but the last is also cut off after
+ * `alternativeTimeoutMs` (default 5 s) so that a dead proxy first in a PAC answer does not eat the whole budget;
+ * the last alternative gets whatever time is left.
+ */
 export async function dial(plan: RoutePlan, options: DialOptions): Promise<Connection> {
   const failures: BurrowError[] = [];
-  for (const alternative of plan.alternatives) {
+  const byAlternative: Array<BurrowError | undefined> = [];
+  const overallMs = options.connectTimeoutIsDefault && plan.timeouts?.connectMs ? plan.timeouts.connectMs : options.connectTimeoutMs;
+  const perAlternativeMs = options.alternativeTimeoutMs ?? plan.timeouts?.alternativeMs ?? DEFAULT_ALTERNATIVE_TIMEOUT_MS;
+  const deadline = Date.now() + overallMs;
+  const count = plan.alternatives.length;
+  for (const [index, alternative] of plan.alternatives.entries()) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      options.log.info('route alternative skipped: no time left', { target: formatTarget(plan.target), alternative: index + 1, route: describeHops(alternative.hops) });
+      continue;
+    }
+    const cut = index < count - 1 && perAlternativeMs < remaining;
+    const limitMs = cut ? perAlternativeMs : remaining;
     try {
-      const stream = await dialAlternative(plan.target, alternative, options);
+      const stream = await dialWithSkips(plan.target, alternative, { ...options, connectTimeoutMs: limitMs });
+      if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: describeHops(alternative.hops), source: alternative.source });
       return { stream, alternative };
     } catch (error) {
       if (!isBurrowError(error)) throw error;
-      failures.push(error);
-      if (plan.alternatives.length > 1) {
-        options.log.info('route alternative failed', { target: formatTarget(plan.target), route: describeHops(alternative.hops), error: error.message });
+      const failure = cut && error.said === 'timeout' ? perAlternativeTimeout(error) : error;
+      failures.push(failure);
+      byAlternative[index] = failure;
+      if (count > 1) {
+        options.log.info('route alternative failed', {
+          target: formatTarget(plan.target),
+          alternative: index + 1,
+          of: count,
+          route: describeHops(alternative.hops),
+          source: alternative.source,
+          error: failure.message,
+          ...(index < count - 1 ? { next: describeHops(plan.alternatives[index + 1]!.hops) } : {}),
+        });
       }
     }
   }
   // Authentication and policy refusals say more than "could not connect", so they win over earlier failures.
   const worst = failures.find((f) => f.kind === 'auth') ?? failures.find((f) => f.kind === 'refused') ?? failures[failures.length - 1];
-  if (!worst) throw new BurrowError('usage', `no route to ${formatTarget(plan.target)}`);
+  if (!worst) throw new BurrowError('unreachable', `no time left to reach ${formatTarget(plan.target)}`, { target: formatTarget(plan.target), said: 'timeout' });
+  if (count > 1) throw withTriedRoutes(worst, plan, byAlternative);
   throw worst;
+}
+
+export const DEFAULT_ALTERNATIVE_TIMEOUT_MS = 5000;
+
+/** proxychains' dynamic_chain: a hop that refuses or cannot be reached is dropped and the chain walked again. */
+async function dialWithSkips(target: Target, alternative: RouteAlternative, options: DialOptions): Promise<Duplex> {
+  if (!alternative.skipDeadHops) return dialAlternative(target, alternative, options);
+  const deadline = Date.now() + options.connectTimeoutMs;
+  let hops = alternative.hops;
+  for (;;) {
+    try {
+      return await dialAlternative(target, { ...alternative, hops }, { ...options, connectTimeoutMs: Math.max(deadline - Date.now(), 1) });
+    } catch (error) {
+      const dead = isBurrowError(error) && hops.length > 1 && deadline > Date.now() ? deadHop(error, hops) : -1;
+      if (dead < 0) throw error;
+      options.log.info('skipping a dead hop (dynamic_chain)', { proxy: displayProxy(hops[dead]!), error: (error as BurrowError).message });
+      hops = hops.filter((_, i) => i !== dead);
+    }
+  }
+}
+
+/** Which hop a failure shows to be dead: the one that could not be reached (not the target, not an auth problem). */
+export function deadHop(error: BurrowError, hops: ProxyEndpoint[]): number {
+  if (error.kind === 'auth' || error.said === 'timeout') return -1;
+  if (error.kind !== 'unreachable' && error.kind !== 'refused') return -1;
+  const index = hops.findIndex((hop) => displayProxy(hop) === error.proxy);
+  if (index < 0) return -1;
+  const next = hops[index + 1];
+  if (error.target === undefined) return index;
+  if (next && error.target === formatHostPort(next.host, next.port)) return index + 1;
+  return -1;
+}
+
+function perAlternativeTimeout(error: BurrowError): BurrowError {
+  return new BurrowError(error.kind, error.message, {
+    ...(error.proxy ? { proxy: error.proxy } : {}),
+    ...(error.target ? { target: error.target } : {}),
+    said: 'timeout',
+    hint: 'no answer within the limit for one route alternative (--alternative-timeout, or timeouts.alternative in the config file); the next alternative was tried',
+    cause: error,
+  });
+}
+
+function withTriedRoutes(worst: BurrowError, plan: RoutePlan, failures: Array<BurrowError | undefined>): BurrowError {
+  const tried = plan.alternatives.map((a, i) => `${describeHops(a.hops)}: ${failures[i]?.said ?? failures[i]?.kind ?? 'not tried (no time left)'}`);
+  const hint = `${worst.hint ? `${worst.hint}. ` : ''}All ${plan.alternatives.length} route alternatives failed (${tried.join('; ')}); \`burrow route\` shows where they come from`;
+  return new BurrowError(worst.kind, worst.message, {
+    ...(worst.proxy ? { proxy: worst.proxy } : {}),
+    ...(worst.target ? { target: worst.target } : {}),
+    ...(worst.said ? { said: worst.said } : {}),
+    ...(worst.proxyAnswer ? { proxyAnswer: worst.proxyAnswer } : {}),
+    hint,
+    cause: worst,
+  });
 }
 
 export function describeHops(hops: ProxyEndpoint[]): string {
@@ -45,13 +128,24 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
   const controller = new AbortController();
   const attempt: DialAttempt = { options, phase: 'starting', timedOut: false, sockets: [], signal: controller.signal };
   const deadline = Date.now() + options.connectTimeoutMs;
-  const timer = setTimeout(() => {
+  const onTimeout = () => {
     attempt.timedOut = true;
     controller.abort();
     for (const socket of attempt.sockets) socket.destroy();
-  }, options.connectTimeoutMs);
-  // A pending timer must not keep a finished process alive, nor an abandoned one run.
-  timer.unref();
+  };
+  let remaining = options.connectTimeoutMs;
+  let armedAt = Date.now();
+  // Referenced on purpose: while a dial is pending, its timer is what guarantees an answer (a stalled peer leaves
+  // nothing else in the event loop). It is cleared as soon as the dial settles.
+  let timer = setTimeout(onTimeout, remaining);
+  attempt.pauseClock = () => {
+    clearTimeout(timer);
+    remaining -= Date.now() - armedAt;
+    return () => {
+      armedAt = Date.now();
+      timer = setTimeout(onTimeout, Math.max(remaining, 1));
+    };
+  };
   const onOuterAbort = () => {
     if (attempt.timedOut) return;
     attempt.timedOut = true;
@@ -80,29 +174,39 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
 }
 
 async function walk(target: Target, hops: ProxyEndpoint[], attempt: DialAttempt, deadline: number): Promise<Duplex> {
-  const first = hops[0];
-  if (!first) {
+  const last = hops.length - 1;
+  if (last < 0) {
     return connectTcp({ host: target.host, port: target.port, role: 'target', label: formatTarget(target) }, attempt);
   }
-  let stream: Duplex = await connectTcp({ host: first.host, port: first.port, role: 'proxy', label: displayProxy(first) }, attempt);
-  for (let i = 0; i < hops.length; i++) {
-    const hop = credentialed(hops[i]!, attempt);
-    const nextHop = hops[i + 1];
-    const destination: Destination = nextHop ? { host: nextHop.host, port: nextHop.port } : target;
-    if (hop.scheme === 'https') {
-      // Lazy: node:tls is not needed by plain http:// and SOCKS routes, the common ProxyCommand case.
-      const { startProxyTls } = await import('./tls.ts');
-      stream = await startProxyTls(stream, hop, attempt);
-    }
-    if (hop.scheme === 'http' || hop.scheme === 'https') {
-      stream = await httpConnect(stream, destination, hop, attempt);
-    } else {
-      // Lazy: the socks package and its ip-address dependency cost ~50 ms to load (REFERENCE.md §4).
-      const { socksConnect } = await import('./socks.ts');
-      stream = await socksConnect(stream, destination, hop, attempt, deadline);
-    }
+  const withCredentialsFilled = hops.map((hop) => credentialed(hop, attempt));
+  return handshake(withCredentialsFilled, last, target, attempt, deadline);
+}
+
+/** A stream on which hop `i` is ready to be asked for its next destination: TCP, earlier hops and TLS done. */
+async function openHop(hops: ProxyEndpoint[], i: number, attempt: DialAttempt, deadline: number): Promise<Duplex> {
+  const hop = hops[i]!;
+  let stream: Duplex =
+    i === 0
+      ? await connectTcp({ host: hop.host, port: hop.port, role: 'proxy', label: displayProxy(hop) }, attempt)
+      : await handshake(hops, i - 1, { host: hop.host, port: hop.port }, attempt, deadline);
+  if (hop.scheme === 'https') {
+    // Lazy: node:tls is not needed by plain http:// and SOCKS routes, the common ProxyCommand case.
+    const { startProxyTls } = await import('./tls.ts');
+    stream = await startProxyTls(stream, hop, attempt);
   }
   return stream;
+}
+
+/** Asks hop `i` to connect to `destination`; an HTTP proxy that closes between auth legs is reopened the same way. */
+async function handshake(hops: ProxyEndpoint[], i: number, destination: Destination, attempt: DialAttempt, deadline: number): Promise<Duplex> {
+  const hop = hops[i]!;
+  const stream = await openHop(hops, i, attempt, deadline);
+  if (hop.scheme === 'http' || hop.scheme === 'https') {
+    return httpConnect(stream, destination, hop, attempt, () => openHop(hops, i, attempt, deadline));
+  }
+  // Lazy: the socks package and its ip-address dependency cost ~50 ms to load (REFERENCE.md §4).
+  const { socksConnect } = await import('./socks.ts');
+  return socksConnect(stream, destination, hop, attempt, deadline);
 }
 
 function credentialed(hop: ProxyEndpoint, attempt: DialAttempt): ProxyEndpoint {

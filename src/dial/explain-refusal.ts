@@ -37,26 +37,6 @@ function explainRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destina
   const said = `"${response.statusLine}"${detail}`;
   const status = response.statusCode;
 
-  if (status === 407) {
-    const offered = headerValues(response, 'proxy-authenticate').map((v) => v.split(/\s+/)[0] ?? v);
-    const schemes = offered.length ? offered.join(', ') : 'no scheme named';
-    const sent = proxy.username !== undefined || proxy.password !== undefined;
-    if (sent) {
-      return {
-        kind: 'auth',
-        message: `the proxy ${label} rejected the credentials for user "${proxy.username ?? ''}" on CONNECT ${target}: ${said}; it offers ${schemes}`,
-        hint: offered.some((s) => /^basic$/i.test(s))
-          ? 'check the user name and password; percent-encode special characters in the URL (":" is %3A, "@" is %40, space is %20)'
-          : `burrow sent Basic credentials but the proxy wants ${schemes}`,
-      };
-    }
-    return {
-      kind: 'auth',
-      message: `the proxy ${label} requires authentication for CONNECT ${target}: ${said}; it offers ${schemes}`,
-      hint: 'put USER:PASSWORD@ in front of the host in the proxy URL, percent-encoded (":" is %3A, "@" is %40)',
-    };
-  }
-
   if (status === 403 || status === 405) {
     const hint =
       destination.port === 443

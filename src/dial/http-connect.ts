@@ -2,58 +2,151 @@ import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort } from '../route/target.ts';
-import { registerSecret } from '../secrets.ts';
 import { VERSION } from '../version.ts';
+import { createAuthSession } from './auth/session.ts';
 import type { DialAttempt } from './context.ts';
-import { explainConnectRefusal } from './explain-refusal.ts';
-import { parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
+import { explainConnectRefusal, offeredAuthSchemes } from './explain-refusal.ts';
+import { drainBody, keepsConnection } from './http-body.ts';
+import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
 
 export interface Destination {
   host: string;
   port: number;
 }
 
-export function buildConnectRequest(destination: Destination, proxy: ProxyEndpoint): string {
+export function buildConnectRequest(destination: Destination, authorization: string | undefined): string {
   const authority = formatHostPort(destination.host, destination.port);
-  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, `User-Agent: burrow/${VERSION}`];
-  const authorization = basicAuthorization(proxy);
+  // Proxy-Connection: keep-alive asks HTTP/1.0-minded proxies to keep the connection across a 407, which NTLM and
+  // Negotiate need (every leg on one connection).
+  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, `User-Agent: burrow/${VERSION}`, 'Proxy-Connection: Keep-Alive'];
   if (authorization) lines.push(`Proxy-Authorization: ${authorization}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-// Basic credentials go up front, as tsh and curl send them: one round trip instead of a 407 first.
-function basicAuthorization(proxy: ProxyEndpoint): string | undefined {
-  if (proxy.username === undefined && proxy.password === undefined) return undefined;
-  const token = Buffer.from(`${proxy.username ?? ''}:${proxy.password ?? ''}`, 'utf8').toString('base64');
-  registerSecret(token);
-  return `Basic ${token}`;
+/**
+ * Asks an HTTP proxy, over `stream`, to CONNECT to `destination`, answering 407s as the auth session decides
+ * (Basic up front when credentials are known; then Negotiate, NTLM, Digest). `reconnect` opens a fresh connection
+ * to this proxy when it closes one between legs. Resolves with the tunnel once the proxy answers 2xx: paused, with
+ * any bytes that arrived behind the answer (an SSH banner often shares the packet with the 200) pushed back so that
+ * the tunnel's reader sees them first.
+ */
+export async function httpConnect(
+  stream: Duplex,
+  destination: Destination,
+  proxy: ProxyEndpoint,
+  attempt: DialAttempt,
+  reconnect: () => Promise<Duplex>,
+): Promise<Duplex> {
+  const label = displayProxy(proxy);
+  const target = formatHostPort(destination.host, destination.port);
+  const log = attempt.options.log;
+  const session = createAuthSession(proxy, target, { ...attempt.options.auth, pauseClock: attempt.pauseClock });
+  let authorization = await session.initial();
+  let buffered: Buffer = Buffer.alloc(0);
+  // Whether the current connection already carried a request: a proxy may close a kept-alive connection without
+  // saying so (no "Connection: close"), which shows only as an empty end of stream on the next request.
+  let reused = false;
+  let mustStay = false;
+  for (;;) {
+    attempt.phase = `waiting for proxy ${label} to answer CONNECT ${target}`;
+    stream.write(buildConnectRequest(destination, authorization));
+    let head;
+    try {
+      head = await readResponseHead(stream, buffered, label, target);
+    } catch (error) {
+      if (!(error instanceof SilentClose) || !reused) throw error;
+      if (mustStay) {
+        throw new BurrowError('auth', `the proxy ${label} closed the connection in the middle of its authentication handshake for CONNECT ${target}`, {
+          proxy: label,
+          target,
+          said: 'connection closed',
+          hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
+        });
+      }
+      log.debug('proxy closed a kept-alive connection; reconnecting', { proxy: label });
+      attempt.phase = `reconnecting to proxy ${label} to authenticate`;
+      stream = await reconnect();
+      buffered = Buffer.alloc(0);
+      reused = false;
+      continue;
+    }
+    const { response, rest } = head;
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      if (rest.length > 0) stream.unshift(rest);
+      log.debug('proxy accepted CONNECT', { proxy: label, target, status: response.statusLine, early_bytes: rest.length });
+      return stream;
+    }
+    if (response.statusCode !== 407) {
+      stream.destroy();
+      throw refusal(response, proxy, destination);
+    }
+    const offered = headerValues(response, 'proxy-authenticate');
+    log.debug('proxy asks for authentication', { proxy: label, status: response.statusLine, offered: offeredAuthSchemes(response).join(', ') });
+    let next;
+    try {
+      next = await session.respond(offered, response.statusLine);
+    } catch (error) {
+      stream.destroy();
+      throw withProxyAnswer(error, response);
+    }
+    mustStay = next.sameConnection;
+    if (keepsConnection(response)) {
+      attempt.phase = `reading the body of proxy ${label}'s 407`;
+      buffered = await drainBody(stream, response, rest);
+      reused = true;
+    } else if (next.sameConnection) {
+      stream.destroy();
+      throw new BurrowError('auth', `the proxy ${label} closed the connection in the middle of its authentication handshake for CONNECT ${target}`, {
+        proxy: label,
+        target,
+        said: response.statusLine,
+        hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
+      });
+    } else {
+      stream.destroy();
+      attempt.phase = `reconnecting to proxy ${label} to authenticate`;
+      stream = await reconnect();
+      buffered = Buffer.alloc(0);
+      reused = false;
+    }
+    authorization = next.header;
+  }
 }
 
 /**
- * Asks an HTTP proxy, over `stream`, to CONNECT to `destination`. Resolves with the same stream once the proxy
- * answers 2xx, paused, with any bytes that arrived behind the answer (an SSH banner often shares the packet with
- * the 200) pushed back so that the tunnel's reader sees them first.
+ * The proxy closed without a byte of answer. On a fresh connection that is a refusal like any other (the message
+ * says so); on a reused one, the caller reconnects.
  */
-export function httpConnect(stream: Duplex, destination: Destination, proxy: ProxyEndpoint, attempt: DialAttempt): Promise<Duplex> {
-  const label = displayProxy(proxy);
-  const target = formatHostPort(destination.host, destination.port);
-  attempt.phase = `waiting for proxy ${label} to answer CONNECT ${target}`;
+class SilentClose extends BurrowError {
+  constructor(label: string, target: string) {
+    super('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}`, {
+      proxy: label,
+      target,
+      said: 'connection closed',
+      hint: 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
+    });
+  }
+}
+
+/** Reads one response head; leaves the stream paused with the bytes after the head returned, not consumed. */
+function readResponseHead(stream: Duplex, initial: Buffer, label: string, target: string): Promise<{ response: ConnectResponse; rest: Buffer }> {
   return new Promise((resolve, reject) => {
-    let received: Buffer = Buffer.alloc(0);
+    let received: Buffer = initial;
     const cleanup = () => {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
+      stream.pause();
     };
     const fail = (error: BurrowError) => {
       cleanup();
       stream.destroy();
       reject(error);
     };
-    const onData = (chunk: Buffer) => {
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const check = (): boolean => {
+      if (received.length === 0) return false;
       const result = parseConnectResponse(received);
-      if (result.kind === 'incomplete') return;
+      if (result.kind === 'incomplete') return false;
       if (result.kind === 'invalid') {
         fail(
           new BurrowError('refused', `the proxy ${label} did not answer CONNECT ${target} like an HTTP proxy: ${result.reason}`, {
@@ -63,21 +156,21 @@ export function httpConnect(stream: Duplex, destination: Destination, proxy: Pro
             hint: 'check the proxy URL\'s scheme and port (http:// for HTTP proxies, socks5h:// for SOCKS)',
           }),
         );
-        return;
+        return true;
       }
-      const response = result.response;
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        cleanup();
-        stream.pause();
-        const rest = received.subarray(response.headLength);
-        if (rest.length > 0) stream.unshift(rest);
-        attempt.options.log.debug('proxy accepted CONNECT', { proxy: label, target, status: response.statusLine, early_bytes: rest.length });
-        resolve(stream);
-        return;
-      }
-      fail(refusal(response, proxy, destination));
+      cleanup();
+      resolve({ response: result.response, rest: received.subarray(result.response.headLength) });
+      return true;
+    };
+    const onData = (chunk: Buffer) => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      check();
     };
     const onEnd = () => {
+      if (received.length === 0) {
+        fail(new SilentClose(label, target));
+        return;
+      }
       fail(
         new BurrowError('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}${received.length ? ` (after ${received.length} bytes of an incomplete answer)` : ''}`, {
           proxy: label,
@@ -97,12 +190,35 @@ export function httpConnect(stream: Duplex, destination: Destination, proxy: Pro
         }),
       );
     };
+    if (check()) return; // a pipelined answer already buffered
+    // The proxy may have closed while the stream sat paused between rounds: its 'end' has then already been
+    // emitted, to nobody, and will not come again.
+    if (stream.readableEnded || stream.destroyed) {
+      onEnd();
+      return;
+    }
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);
-    // An earlier hop hands the stream over paused (explicitly, so a new 'data' listener alone would not start it).
+    // An earlier hop or round hands the stream over paused (explicitly: a new 'data' listener alone would not start it).
     stream.resume();
-    stream.write(buildConnectRequest(destination, proxy));
+  });
+}
+
+function proxyAnswerOf(response: ConnectResponse) {
+  const detail = headerValues(response, 'x-squid-error')[0] ?? headerValues(response, 'proxy-status')[0];
+  return { statusCode: response.statusCode, statusLine: response.statusLine, authSchemes: offeredAuthSchemes(response), ...(detail !== undefined ? { detail } : {}) };
+}
+
+function withProxyAnswer(error: unknown, response: ConnectResponse): unknown {
+  if (!(error instanceof BurrowError) || error.proxyAnswer) return error;
+  return new BurrowError(error.kind, error.message, {
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    ...(error.proxy !== undefined ? { proxy: error.proxy } : {}),
+    ...(error.target !== undefined ? { target: error.target } : {}),
+    ...(error.said !== undefined ? { said: error.said } : {}),
+    proxyAnswer: proxyAnswerOf(response),
+    cause: error,
   });
 }
 
@@ -113,11 +229,6 @@ function refusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: D
     target: formatHostPort(destination.host, destination.port),
     said: response.statusLine,
     hint: explained.hint,
-    proxyAnswer: {
-      statusCode: response.statusCode,
-      statusLine: response.statusLine,
-      authSchemes: explained.authSchemes,
-      ...(explained.detail !== undefined ? { detail: explained.detail } : {}),
-    },
+    proxyAnswer: proxyAnswerOf(response),
   });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { DialOptions } from '../dial/dial.ts';
 import { displayProxy, hasCredentials } from '../route/proxy-url.ts';
+import type { RoutePlan } from '../route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
 import { formatTarget, makeTarget, type Target } from '../route/target.ts';
 import { VERSION } from '../version.ts';
@@ -49,6 +50,8 @@ const TLS_PORTS = new Set([443, 465, 636, 853, 990, 992, 993, 995, 3080, 6443, 8
 const BANNER_WAIT_MS = 2000;
 
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
+  // First, before any probe or timer starts: a bad proxy URL, config file or PAC file is a usage error (exit 2).
+  const plans = await Promise.all(input.targets.map((target) => resolveRoute(target, input.routeOptions)));
   const report: DoctorReport = {
     burrow: VERSION,
     complete: false,
@@ -85,10 +88,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     void promise.finally(() => pending.delete(promise));
   };
 
-  const addTarget = (target: Target, derivedFrom: string | null) => {
+  // Routes are resolved before a target is added (resolveRoute is async: a PAC file may be evaluated).
+  const addTarget = (target: Target, derivedFrom: string | null, plan: RoutePlan) => {
     const name = formatTarget(target);
     if (report.targets.some((t) => t.target === name)) return;
-    const plan = resolveRoute(target, input.routeOptions);
     const routeHops = plan.alternatives[0]?.hops.map(displayProxy).join(' -> ') || 'direct';
     const entry: TargetJson = {
       target: name,
@@ -109,6 +112,11 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       return entry.dns.status === 'failed' ? `failed (${entry.dns.error})` : entry.dns.addresses.join(', ') || entry.dns.status;
     });
     const candidates = [DIRECT, ...input.candidates];
+    // A config rule or a PAC answer may name proxies that no flag or variable does: try those too.
+    for (const alternative of plan.alternatives) {
+      const via = alternative.hops.map(displayProxy).join(' -> ');
+      if (via !== '' && !candidates.some((c) => c.via === via)) candidates.push({ via, hops: alternative.hops, source: alternative.source });
+    }
     // The route's path is always tried, even when it is not among the candidates (it always is today).
     for (const candidate of candidates) {
       const path: PathJson = {
@@ -135,11 +143,22 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     if (run.signal.aborted) return;
     const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
     if (!match) return;
+    let target: Target;
     try {
-      addTarget(makeTarget(match[1] ?? match[2]!, match[3]!), `${from} (Teleport SSH address)`);
+      target = makeTarget(match[1] ?? match[2]!, match[3]!);
     } catch {
-      // an address we cannot parse is reported in the Teleport section only
+      return; // an address we cannot parse is reported in the Teleport section only
     }
+    const adding = resolveRoute(target, input.routeOptions).then(
+      (plan) => {
+        if (!run.signal.aborted) addTarget(target, `${from} (Teleport SSH address)`, plan);
+      },
+      () => {
+        // a route that cannot be resolved for a derived address: the Teleport section still shows the address
+      },
+    );
+    pending.add(adding);
+    void adding.finally(() => pending.delete(adding));
   };
 
   const probeOnePath = async (target: Target, candidate: Candidate, path: PathJson, onTeleportSsh: (address: string) => void) => {
@@ -186,7 +205,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     }
   }
 
-  for (const target of input.targets) addTarget(target, null);
+  input.targets.forEach((target, i) => addTarget(target, null, plans[i]!));
   input.onProgress?.({ kind: 'start', total });
 
   const stopped = new Promise<void>((resolve) => run.signal.addEventListener('abort', () => resolve(), { once: true }));

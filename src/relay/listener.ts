@@ -14,7 +14,7 @@ import type { Splice, SpliceResult } from './splice.ts';
 
 /** Route and dial, one target at a time, so that NO_PROXY, chains and PAC rules apply per target. */
 export interface Router {
-  route(target: Target): RoutePlan;
+  route(target: Target): Promise<RoutePlan>;
   dial(plan: RoutePlan): Promise<Connection>;
 }
 
@@ -227,7 +227,7 @@ export function logConnection(log: Log, record: ConnectionRecord): void {
 export async function openTunnel(router: Router, target: Target, record: ConnectionRecord): Promise<Connection> {
   let plan: RoutePlan;
   try {
-    plan = router.route(target);
+    plan = await router.route(target);
     record.route = describeHops(plan.alternatives[0]?.hops ?? []);
     const connection = await router.dial(plan);
     record.route = describeHops(connection.alternative.hops);

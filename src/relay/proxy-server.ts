@@ -205,7 +205,7 @@ async function openForward(
 ): Promise<{ connection: Connection; head: string }> {
   let plan: RoutePlan;
   try {
-    plan = router.route(request.target);
+    plan = await router.route(request.target);
   } catch (error) {
     if (isBurrowError(error)) record.failure = { reason: error.message, error };
     throw error;

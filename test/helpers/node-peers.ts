@@ -92,6 +92,8 @@ export interface ConnectProxyOptions {
   silent?: boolean;
   /** Answer with these raw bytes and close. */
   raw?: Buffer | string;
+  /** Speak NTLM (a stand-in, see fakeNtlmStep) instead of taking every request. */
+  ntlm?: FakeNtlmOptions;
   /** Names the proxy resolves itself (like squid's hosts_file): a target name only the proxy knows. */
   hosts?: Record<string, string>;
   /** Called for each request, e.g. to narrate it. */
@@ -101,29 +103,103 @@ export interface ConnectProxyOptions {
 }
 
 export interface ConnectProxy extends Peer {
-  requests: Array<{ requestLine: string; headers: Record<string, string> }>;
+  /** Every request head, with the number of the client connection it came on (1, 2, ...). */
+  requests: Array<{ requestLine: string; headers: Record<string, string>; connection?: number }>;
+}
+
+export interface FakeNtlmOptions {
+  /** The user name the type-3 message must carry. */
+  user: string;
+  /** Answer the first, unauthenticated request with Connection: close (the client must reconnect). */
+  closeFirst?: boolean;
+  /** How the 407 bodies are framed: the client must skip them to reuse the connection. */
+  body?: 'length' | 'chunked';
+}
+
+// A stand-in for an NTLM proxy: it checks the message types, that type 3 comes on the connection that got the
+// type-2 challenge, and the user name inside type 3 (not the password hash: squid's ntlm_fake_auth in the interop
+// suite does the real exchange). Hermetic tests need it for the connection-handling cases real squid won't stage.
+function fakeNtlmStep(options: FakeNtlmOptions, authorization: string | undefined, state: { leg: number }): { kind: 'ok' } | { kind: 'challenge'; response: string; close: boolean } {
+  const body = 'authentication required\n';
+  const framed = (extra: string[], close: boolean) => {
+    const framing = options.body === 'chunked' ? ['Transfer-Encoding: chunked'] : [`Content-Length: ${body.length}`];
+    const payload = options.body === 'chunked' ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body;
+    return { kind: 'challenge' as const, close, response: `${['HTTP/1.1 407 Proxy Authentication Required', ...extra, ...framing, `Connection: ${close ? 'close' : 'keep-alive'}`].join('\r\n')}\r\n\r\n${payload}` };
+  };
+  const message = /^NTLM (\S+)$/.exec(authorization ?? '')?.[1];
+  const decoded = message ? Buffer.from(message, 'base64') : undefined;
+  const type = decoded && decoded.subarray(0, 8).toString('latin1') === 'NTLMSSP\0' ? decoded.readUInt32LE(8) : 0;
+  if (type === 1) {
+    state.leg = 1;
+    return framed([`Proxy-Authenticate: NTLM ${fakeType2().toString('base64')}`], false);
+  }
+  if (type === 3 && state.leg === 1) {
+    const length = decoded!.readUInt16LE(36);
+    const offset = decoded!.readUInt32LE(40);
+    const user = decoded!.subarray(offset, offset + length).toString('latin1');
+    if (user === options.user) return { kind: 'ok' };
+    return framed(['Proxy-Authenticate: NTLM'], true);
+  }
+  return framed(['Proxy-Authenticate: NTLM', 'Proxy-Authenticate: Basic realm="fake"'], Boolean(options.closeFirst) || type === 3);
+}
+
+function fakeType2(): Buffer {
+  const target = Buffer.from('CORP', 'latin1');
+  const targetInfo = Buffer.alloc(4); // just MsvAvEOL
+  const message = Buffer.alloc(48 + target.length + targetInfo.length);
+  message.write('NTLMSSP\0', 0, 'latin1');
+  message.writeUInt32LE(2, 8);
+  message.writeUInt16LE(target.length, 12);
+  message.writeUInt16LE(target.length, 14);
+  message.writeUInt32LE(48, 16);
+  // NEGOTIATE_OEM | NEGOTIATE_NTLM | NEGOTIATE_NTLM2_KEY (so NTLMv2) | NEGOTIATE_TARGET_INFO
+  message.writeUInt32LE(0x00000002 | 0x00000200 | 0x00080000 | 0x00800000, 20);
+  message.write('0123456789abcdef', 24, 'hex');
+  message.writeUInt16LE(targetInfo.length, 40);
+  message.writeUInt16LE(targetInfo.length, 42);
+  message.writeUInt32LE(48 + target.length, 44);
+  target.copy(message, 48);
+  targetInfo.copy(message, 48 + target.length);
+  return message;
 }
 
 export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const requests: ConnectProxy['requests'] = [];
+  let connections = 0;
   const server = createServer({ allowHalfOpen: true }, (client) => {
     let head = Buffer.alloc(0);
+    const connection = ++connections;
+    const ntlmState = { leg: 0 };
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      client.off('data', onData);
-      client.pause();
-      const rest = head.subarray(end + 4);
-      const [requestLine = '', ...headerLines] = head.subarray(0, end).toString('latin1').split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of headerLines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      for (;;) {
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [requestLine = '', ...headerLines] = head.subarray(0, end).toString('latin1').split('\r\n');
+        head = head.subarray(end + 4);
+        const headers: Record<string, string> = {};
+        for (const line of headerLines) {
+          const colon = line.indexOf(':');
+          headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        requests.push({ requestLine, headers, connection });
+        options.onRequest?.(requestLine, headers);
+        if (options.ntlm) {
+          const verdict = fakeNtlmStep(options.ntlm, headers['proxy-authorization'], ntlmState);
+          if (verdict.kind !== 'ok') {
+            client.write(verdict.response);
+            if (verdict.close) {
+              client.end();
+              return;
+            }
+            continue; // the next leg comes on this connection
+          }
+        }
+        client.off('data', onData);
+        client.pause();
+        void answer(client, requestLine, headers, head);
+        return;
       }
-      requests.push({ requestLine, headers });
-      options.onRequest?.(requestLine, headers);
-      void answer(client, requestLine, headers, rest);
     };
     client.on('data', onData);
   });
@@ -172,7 +248,11 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
     upstream.on('error', () => {
       if (client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
     });
-    await once(upstream, 'connect');
+    try {
+      await once(upstream, 'connect');
+    } catch {
+      return; // answered 502 above (a dead next hop, in failover tests)
+    }
     const okHead = Buffer.from(`${[options.statusLine ?? 'HTTP/1.1 200 Connection established', ...(options.headers ?? [])].join('\r\n')}\r\n\r\n`);
     if (options.coalesce) {
       const [first] = (await once(upstream, 'data')) as [Buffer];

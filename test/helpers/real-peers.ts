@@ -27,7 +27,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -375,6 +375,13 @@ export function apr1(password: string, salt = randomBytes(6).toString('base64').
 export interface SquidOptions {
   /** Require Basic auth (basic_ncsa_auth). `true` means the one user SQUID_USER / SQUID_PASSWORD. */
   auth?: boolean | Array<{ user: string; password: string }>;
+  /**
+   * Which schemes squid offers when `auth` is set, in this order (default Basic only). NTLM uses squid's
+   * ntlm_fake_auth helper: the real three-leg exchange on one connection, accepting any user and password.
+   */
+  authSchemes?: Array<'basic' | 'digest' | 'ntlm' | 'negotiate'>;
+  /** For 'negotiate': the realm startKdc() made (negotiate_kerberos_auth reads the keytab as the proxy user). */
+  kerberos?: KdcPeer;
   /** Allow CONNECT only to these ports (squid answers 403 otherwise). Default: any port. */
   connectPorts?: number[];
   /** Names squid resolves itself (its `hosts_file`), e.g. `{ 'sshd.burrow.test': '127.0.0.1' }`. */
@@ -427,14 +434,35 @@ export async function startSquid(options: SquidOptions = {}): Promise<SquidPeer>
     if (options.auth) {
       const users = options.auth === true ? [{ user: SQUID_USER, password: SQUID_PASSWORD }] : options.auth;
       writeFileSync(join(dir, 'passwd'), users.map((u) => `${u.user}:${apr1(u.password)}\n`).join(''));
-      lines.push(
-        `auth_param basic program ${ncsa} ${join(dir, 'passwd')}`,
-        'auth_param basic children 2 startup=1 idle=1',
-        'auth_param basic realm burrow-test',
-        'auth_param basic credentialsttl 1 minute',
-        'acl authenticated proxy_auth REQUIRED',
-        'http_access deny !authenticated',
-      );
+      // digest_file_auth -c reads "user:realm:HA1" lines (its plain "user:password" form breaks on a ":" in the password).
+      const ha1 = (u: { user: string; password: string }) => createHash('md5').update(`${u.user}:burrow-test:${u.password}`).digest('hex');
+      writeFileSync(join(dir, 'digest-passwd'), users.map((u) => `${u.user}:burrow-test:${ha1(u)}\n`).join(''));
+      for (const scheme of options.authSchemes ?? ['basic']) {
+        if (scheme === 'basic') {
+          lines.push(
+            `auth_param basic program ${ncsa} ${join(dir, 'passwd')}`,
+            'auth_param basic children 2 startup=1 idle=1',
+            'auth_param basic realm burrow-test',
+            'auth_param basic credentialsttl 1 minute',
+          );
+        } else if (scheme === 'digest') {
+          lines.push(
+            `auth_param digest program /usr/lib/squid/digest_file_auth -c ${join(dir, 'digest-passwd')}`,
+            'auth_param digest children 2 startup=1 idle=1',
+            'auth_param digest realm burrow-test',
+          );
+        } else if (scheme === 'negotiate') {
+          if (!options.kerberos) throw new Error('real-peers: the negotiate scheme needs options.kerberos (startKdc())');
+          lines.push(
+            `auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -s ${options.kerberos.servicePrincipal}`,
+            'auth_param negotiate children 2 startup=1 idle=1',
+            'auth_param negotiate keep_alive on',
+          );
+        } else {
+          lines.push('auth_param ntlm program /usr/lib/squid/ntlm_fake_auth', 'auth_param ntlm children 2 startup=1 idle=1');
+        }
+      }
+      lines.push('acl authenticated proxy_auth REQUIRED', 'http_access deny !authenticated');
     }
     if (options.connectPorts) {
       lines.push(`acl allowed_ports port ${options.connectPorts.join(' ')}`, 'http_access deny CONNECT !allowed_ports');
@@ -454,6 +482,8 @@ export async function startSquid(options: SquidOptions = {}): Promise<SquidPeer>
       logPath: join(dir, 'cache.log'),
       url: `http://${LOOPBACK}:${port}`,
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      // negotiate_kerberos_auth finds the realm and the service key through the environment squid passes on.
+      ...(options.kerberos ? { env: { ...process.env, ...options.kerberos.serverEnv } } : {}),
     });
     return { ...peer, accessLogPath, accessLog: () => (existsSync(accessLogPath) ? readFileSync(accessLogPath, 'utf8') : '') };
   });
@@ -925,4 +955,115 @@ export function httpConnect(
 /** `Basic base64(user:password)` for a Proxy-Authorization header. */
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// An MIT Kerberos KDC on loopback, with a realm made for the run
+
+export interface KdcPeer extends Peer {
+  realm: string;
+  /** The proxy's service principal, HTTP/localhost@REALM: burrow asks for HTTP@localhost. */
+  servicePrincipal: string;
+  /** Environment for the proxy side: KRB5_CONFIG and KRB5_KTNAME. */
+  serverEnv: Record<string, string>;
+  /** `kinit` as USER with PASSWORD into a fresh ticket cache; returns the client environment (KRB5_CONFIG, KRB5CCNAME). */
+  kinit(user: string): Promise<Record<string, string>>;
+  /** Users made with addUser, with their passwords. */
+  addUser(user: string, password: string): Promise<void>;
+}
+
+export const KDC_REALM = 'BURROW.TEST';
+
+export async function startKdc(): Promise<KdcPeer> {
+  const krb5kdc = requireBinary('krb5kdc');
+  const kdb5 = requireBinary('kdb5_util');
+  const kadmin = requireBinary('kadmin.local');
+  const passwords = new Map<string, string>();
+  return await withFreePort(async (port) => {
+    const dir = makeTempDir('kdc');
+    const realm = KDC_REALM;
+    const krb5Conf = join(dir, 'krb5.conf');
+    const kdcConf = join(dir, 'kdc.conf');
+    writeFileSync(
+      krb5Conf,
+      [
+        '[libdefaults]',
+        `  default_realm = ${realm}`,
+        '  dns_lookup_realm = false',
+        '  dns_lookup_kdc = false',
+        '  rdns = false',
+        '  dns_canonicalize_hostname = false',
+        '  udp_preference_limit = 1',
+        '[realms]',
+        `  ${realm} = {`,
+        `    kdc = 127.0.0.1:${port}`,
+        '  }',
+        '[domain_realm]',
+        `  localhost = ${realm}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      kdcConf,
+      [
+        '[kdcdefaults]',
+        `  kdc_ports = ${port}`,
+        `  kdc_tcp_listen = 127.0.0.1:${port}`,
+        `  kdc_listen = 127.0.0.1:${port}`,
+        '[realms]',
+        `  ${realm} = {`,
+        `    database_name = ${join(dir, 'principal')}`,
+        `    key_stash_file = ${join(dir, 'stash')}`,
+        `    acl_file = ${join(dir, 'kadm5.acl')}`,
+        '    max_life = 1h',
+        '  }',
+        '[logging]',
+        `  kdc = FILE:${join(dir, 'kdc.log')}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'kadm5.acl'), '');
+    const env = { ...process.env, KRB5_CONFIG: krb5Conf, KRB5_KDC_PROFILE: kdcConf };
+    const admin = async (query: string) => {
+      const result = await run(kadmin, ['-r', realm, '-q', query], { env });
+      if (result.code !== 0) throw new Error(`kadmin.local ${query}: ${result.stderr}`);
+    };
+    const created = await run(kdb5, ['create', '-s', '-r', realm, '-P', 'burrow-master-key'], { env });
+    if (created.code !== 0) throw new Error(`kdb5_util create: ${created.stderr}`);
+    const servicePrincipal = `HTTP/localhost@${realm}`;
+    const keytab = join(dir, 'http.keytab');
+    await admin(`addprinc -randkey ${servicePrincipal}`);
+    await admin(`ktadd -k ${keytab} ${servicePrincipal}`);
+    // squid's helper runs as the proxy user.
+    chmodSync(keytab, 0o644);
+    chmodSync(dir, 0o755);
+    const peer = await startDaemon({
+      name: 'krb5kdc',
+      argv: [krb5kdc, '-n', '-r', realm],
+      dir,
+      port,
+      logPath: join(dir, 'kdc.log'),
+      url: `kerberos://127.0.0.1:${port}`,
+      readyTimeoutMs: 15_000,
+      env,
+    });
+    let caches = 0;
+    return {
+      ...peer,
+      realm,
+      servicePrincipal,
+      serverEnv: { KRB5_CONFIG: krb5Conf, KRB5_KTNAME: `FILE:${keytab}` },
+      addUser: async (user, password) => {
+        passwords.set(user, password);
+        await admin(`addprinc -pw "${password}" ${user}`);
+      },
+      kinit: async (user) => {
+        const cache = join(dir, `cc-${++caches}`);
+        const clientEnv = { KRB5_CONFIG: krb5Conf, KRB5CCNAME: `FILE:${cache}` };
+        const result = await run(requireBinary('kinit'), [`${user}@${realm}`], { env: { ...process.env, ...clientEnv }, input: `${passwords.get(user) ?? ''}\n` });
+        if (result.code !== 0) throw new Error(`kinit ${user}: ${result.stderr}`);
+        return clientEnv;
+      },
+    };
+  });
 }

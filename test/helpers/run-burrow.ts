@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BURROW = fileURLToPath(new URL('../../bin/burrow', import.meta.url));
@@ -30,6 +32,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (/_proxy$/i.test(key) || /^BURROW_/i.test(key) || key === 'SSH_AUTH_SOCK' || key === 'SSH_AGENT_PID') continue;
     env[key] = value;
   }
+  // The developer's own ~/.config/burrow/config.yaml must not steer a test either: point at a directory that is not there.
+  env.XDG_CONFIG_HOME = join(tmpdir(), 'burrow-tests-no-config');
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

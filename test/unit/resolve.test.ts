@@ -8,7 +8,7 @@ import { makeTarget } from '../../src/route/target.ts';
 
 const HOST = 'git.corp.example';
 
-function route(host: string, port: number, options: Partial<RouteOptions> & { env?: Environment } = {}): RoutePlan {
+function route(host: string, port: number, options: Partial<RouteOptions> & { env?: Environment } = {}): Promise<RoutePlan> {
   return resolveRoute(makeTarget(host, port), { env: {}, ...options });
 }
 
@@ -19,9 +19,9 @@ function summary(plan: RoutePlan): { hops: string[]; source: string } {
   return { hops: alternative!.hops.map(displayProxy), source: alternative!.source };
 }
 
-function thrown(fn: () => unknown): BurrowError {
+async function thrown(fn: () => Promise<unknown>): Promise<BurrowError> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(BurrowError);
     return error as BurrowError;
@@ -78,18 +78,18 @@ const envRows: EnvRow[] = [
 ];
 
 describe('resolveRoute: environment precedence and NO_PROXY', () => {
-  it.each(envRows)('%s', (_why, env, hops, source) => {
-    expect(summary(route(HOST, 22, { env }))).toEqual({ hops, source });
+  it.each(envRows)('%s', async (_why, env, hops, source) => {
+    expect(summary(await route(HOST, 22, { env }))).toEqual({ hops, source });
   });
 
-  it('NO_PROXY=host:22 sends port 22 direct and keeps 443 on the proxy', () => {
+  it('NO_PROXY=host:22 sends port 22 direct and keeps 443 on the proxy', async () => {
     const env = { HTTPS_PROXY: S, NO_PROXY: `${HOST}:22` };
-    expect(summary(route(HOST, 22, { env }))).toEqual({ hops: [], source: 'NO_PROXY' });
-    expect(summary(route(HOST, 443, { env }))).toEqual({ hops: [S], source: 'HTTPS_PROXY' });
+    expect(summary(await route(HOST, 22, { env }))).toEqual({ hops: [], source: 'NO_PROXY' });
+    expect(summary(await route(HOST, 443, { env }))).toEqual({ hops: [S], source: 'HTTPS_PROXY' });
   });
 
-  it('keeps the parsed endpoint, credentials included, for the dialer', () => {
-    const plan = route(HOST, 22, { env: { HTTPS_PROXY: 'http://u:pw@proxy.corp:3128' } });
+  it('keeps the parsed endpoint, credentials included, for the dialer', async () => {
+    const plan = await route(HOST, 22, { env: { HTTPS_PROXY: 'http://u:pw@proxy.corp:3128' } });
     expect(plan.alternatives[0]!.hops).toEqual([
       { scheme: 'http', host: 'proxy.corp', port: 3128, username: 'u', password: 'pw', schemeless: false },
     ]);
@@ -112,13 +112,13 @@ const loopbackRows: [host: string, loopback: boolean][] = [
 ];
 
 describe('resolveRoute: loopback targets', () => {
-  it.each(loopbackRows)('%s (loopback: %s)', (host, loopback) => {
+  it.each(loopbackRows)('%s (loopback: %s)', async (host, loopback) => {
     for (const env of [{ HTTPS_PROXY: S }, { BURROW_PROXY: B }, { ALL_PROXY: A }, { http_proxy: H }]) {
-      const got = summary(route(host, 22, { env }));
+      const got = summary(await route(host, 22, { env }));
       if (loopback) expect(got).toEqual({ hops: [], source: 'loopback' });
       else expect(got.hops).toHaveLength(1);
     }
-    expect(summary(route(host, 22, { env: { HTTPS_PROXY: S }, proxies: [A] }))).toEqual({ hops: [A], source: '--proxy' });
+    expect(summary(await route(host, 22, { env: { HTTPS_PROXY: S }, proxies: [A] }))).toEqual({ hops: [A], source: '--proxy' });
   });
 });
 
@@ -144,8 +144,8 @@ const optionRows: OptionRow[] = [
 ];
 
 describe('resolveRoute: options', () => {
-  it.each(optionRows)('%s', (_why, options, env, hops, source) => {
-    expect(summary(route(HOST, 22, { ...options, env }))).toEqual({ hops, source });
+  it.each(optionRows)('%s', async (_why, options, env, hops, source) => {
+    expect(summary(await route(HOST, 22, { ...options, env }))).toEqual({ hops, source });
   });
 });
 
@@ -168,9 +168,9 @@ const reasonRows: ReasonRow[] = [
 ];
 
 describe('resolveRoute: reasons', () => {
-  it.each(reasonRows)('%s', (why, options, env, mentions) => {
+  it.each(reasonRows)('%s', async (why, options, env, mentions) => {
     const host = why === 'loopback' ? '127.0.0.1' : HOST;
-    const { reason } = route(host, 22, { ...options, env }).alternatives[0]!;
+    const { reason } = (await route(host, 22, { ...options, env })).alternatives[0]!;
     for (const text of mentions) expect(reason).toContain(text);
   });
 });
@@ -201,8 +201,8 @@ const warningRows: WarningRow[] = [
 ];
 
 describe('resolveRoute: warnings', () => {
-  it.each(warningRows)('%s', (_why, options, env, patterns) => {
-    const { warnings } = route(HOST, 22, { ...options, env });
+  it.each(warningRows)('%s', async (_why, options, env, patterns) => {
+    const { warnings } = await route(HOST, 22, { ...options, env });
     expect(warnings).toHaveLength(patterns.length);
     patterns.forEach((pattern, i) => expect(warnings[i]).toMatch(pattern));
   });
@@ -227,8 +227,8 @@ const secretRows: SecretRow[] = [
 ];
 
 describe('resolveRoute: no password in reasons, sources or warnings', () => {
-  it.each(secretRows)('%s', (_why, options, env, host, port) => {
-    const plan = route(host, port, { ...options, env });
+  it.each(secretRows)('%s', async (_why, options, env, host, port) => {
+    const plan = await route(host, port, { ...options, env });
     const shown = JSON.stringify([plan.warnings, plan.alternatives.map((a) => [a.source, a.reason])]);
     expect(shown).not.toContain('Sw0rdf1sh');
     expect(shown).not.toContain('alice:');
@@ -252,8 +252,8 @@ const errorRows: ErrorRow[] = [
 ];
 
 describe('resolveRoute: bad proxy values', () => {
-  it.each(errorRows)('%s', (_why, options, env, mentions) => {
-    const error = thrown(() => route(HOST, 22, { ...options, env }));
+  it.each(errorRows)('%s', async (_why, options, env, mentions) => {
+    const error = await thrown(() => route(HOST, 22, { ...options, env }));
     expect(error.kind).toBe('usage');
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain(mentions);

@@ -30,10 +30,10 @@ export async function runConnect(argv: string[], setLog: (log: Log) => void): Pr
     throw usageError(`connect takes HOST and PORT, got ${parsed.positionals.length} argument(s)`, 'ProxyCommand burrow connect %h %p');
   }
   const target = makeTarget(parsed.positionals[0]!, parsed.positionals[1]!);
-  const plan = resolveRoute(target, routeOptionsFrom(values, process.env));
+  const plan = await resolveRoute(target, routeOptionsFrom(values, process.env));
   // Shown with -v only: ssh prints the ProxyCommand's stderr on every session, and `burrow route` shows them anyway.
   for (const warning of plan.warnings) log.info(`route warning: ${warning}`);
-  const options = dialOptionsFrom(values, log);
+  const options = dialOptionsFrom(values, log, { prompt: true });
   const connection = await dial(plan, options);
   const started = Date.now();
   const result = await relayStdio(connection.stream, log);

@@ -89,18 +89,18 @@ export async function runForward(values: ForwardValues, context: CommandContext)
   const proxyCommon = { ...common, ...(handshake ? { handshakeTimeoutMs: Math.round(handshake * 1000) } : {}) };
 
   // Resolve once up front: a bad proxy URL or variable is a start-up error (exit 2), not a failure per connection.
-  const describeRoute = (plan: ReturnType<typeof resolveRoute>) => {
+  const describeRoute = (plan: Awaited<ReturnType<typeof resolveRoute>>) => {
     const alternative = plan.alternatives[0];
     return alternative ? `${describeHops(alternative.hops)} (${alternative.source})` : 'no route';
   };
   const lines: string[] = [];
   for (const spec of locals) {
-    const plan = resolveRoute(spec.target, routeOptions);
+    const plan = await resolveRoute(spec.target, routeOptions);
     for (const warning of plan.warnings) log.warn(`route warning: ${warning}`);
     lines.push(`forwarding to ${formatTarget(spec.target)} via ${describeRoute(plan)}`);
   }
   if (socks.length + https.length > 0) {
-    const sample = resolveRoute({ host: 'example.org', port: 443 }, routeOptions);
+    const sample = await resolveRoute({ host: 'example.org', port: 443 }, routeOptions);
     if (locals.length === 0) for (const warning of sample.warnings) log.warn(`route warning: ${warning}`);
   }
 

@@ -13,6 +13,10 @@ export function planToJson(plan: RoutePlan): object {
       hops: alternative.hops.map(displayProxy),
       source: alternative.source,
       reason: alternative.reason,
+      // Added fields (the contract's three stay as they are): which config rule or PAC answer decided.
+      ...(alternative.rule ? { rule: alternative.rule } : {}),
+      ...(alternative.pac ? { pac: alternative.pac } : {}),
+      ...(alternative.skipDeadHops ? { skip_dead_hops: true } : {}),
     })),
     warnings: plan.warnings,
   };
@@ -25,13 +29,15 @@ export function planToText(plan: RoutePlan): string {
     const hops = alternative.hops.length ? alternative.hops.map(displayProxy).join(' -> ') : 'direct';
     lines.push(`${label.padEnd(8)} ${hops}   (from ${alternative.source})`);
     lines.push(`why      ${alternative.reason}`);
+    if (alternative.rule) lines.push(`rule     ${alternative.rule.file}:${alternative.rule.line}${alternative.rule.rule === 'default' ? ' (default)' : ` (rule ${alternative.rule.rule})`}`);
+    if (alternative.pac && index === 0) lines.push(`pac      FindProxyForURL("${alternative.pac.url}") = "${alternative.pac.answer.trim()}"`);
   });
   for (const warning of plan.warnings) lines.push(`warning  ${warning}`);
   return `${lines.join('\n')}\n`;
 }
 
 export async function runRoute(host: string, port: string, json: boolean, context: CommandContext): Promise<number> {
-  const plan = resolveRoute(makeTarget(host, port), routeOptionsFrom(context.values, process.env));
+  const plan = await resolveRoute(makeTarget(host, port), routeOptionsFrom(context.values, process.env));
   process.stdout.write(json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan)); // stdout-ok: route's report
   return 0;
 }

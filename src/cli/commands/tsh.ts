@@ -1,0 +1,27 @@
+import { runTsh } from '../../wrap/tsh.ts';
+import { dialOptionsFrom, routeOptionsFrom, type CommonValues } from '../options.ts';
+import type { CommandContext } from '../yargs-cli.ts';
+
+// `burrow tsh [opts] -- [TSH ARGS…]`: thin; src/wrap/tsh.ts does the work.
+
+export interface TshValues extends CommonValues {
+  tsh?: string;
+  'no-probe'?: boolean;
+  probe?: boolean;
+  'dry-run'?: boolean;
+}
+
+export async function runTshCommand(tshArgs: string[], values: TshValues, context: CommandContext): Promise<number> {
+  const { log } = context;
+  const routeOptions = routeOptionsFrom(values, process.env);
+  const dialOptions = dialOptionsFrom(values, log);
+  return runTsh(tshArgs, {
+    ...(values.tsh ? { tsh: values.tsh } : {}),
+    noProbe: Boolean(values['no-probe']) || values.probe === false,
+    dryRun: Boolean(values['dry-run']),
+    routeOptions,
+    dialOptions,
+    log,
+    quiet: values.quiet ?? false,
+  });
+}

@@ -1,0 +1,97 @@
+import type { Duplex } from 'node:stream';
+import { BurrowError } from '../errors.ts';
+import { headerValues, type ConnectResponse } from './parse-connect-response.ts';
+
+// Skipping the body of a 407 so that the next authentication leg can use the same connection (NTLM and Negotiate
+// require it). Bounded: a body larger than MAX_BODY_BYTES is not worth keeping the connection for.
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** True when the connection may carry another request after this answer, and its body has a known end. */
+export function keepsConnection(response: ConnectResponse): boolean {
+  const connection = [...headerValues(response, 'connection'), ...headerValues(response, 'proxy-connection')].join(',').toLowerCase();
+  if (/\bclose\b/.test(connection)) return false;
+  if (response.httpVersion === '1.0' && !/\bkeep-alive\b/.test(connection)) return false;
+  const chunked = headerValues(response, 'transfer-encoding').some((v) => /chunked/i.test(v));
+  const length = headerValues(response, 'content-length')[0];
+  if (chunked) return true;
+  return length !== undefined && /^\d+$/.test(length.trim()) && Number(length) <= MAX_BODY_BYTES;
+}
+
+/** Consumes the body; resolves with whatever arrived after it (the start of the next answer, if pipelined). */
+export function drainBody(stream: Duplex, response: ConnectResponse, initial: Buffer): Promise<Buffer> {
+  const chunked = headerValues(response, 'transfer-encoding').some((v) => /chunked/i.test(v));
+  const length = Number(headerValues(response, 'content-length')[0] ?? '0');
+  return new Promise((resolve, reject) => {
+    let buffer = initial;
+    let total = 0;
+    const finish = (rest: Buffer) => {
+      cleanup();
+      resolve(rest);
+    };
+    const fail = (message: string) => {
+      cleanup();
+      stream.destroy();
+      reject(new BurrowError('refused', message, { said: response.statusLine }));
+    };
+    const step = (): boolean => {
+      if (!chunked) {
+        if (buffer.length >= length) {
+          finish(buffer.subarray(length));
+          return true;
+        }
+        return false;
+      }
+      // chunked: SIZE[;ext]\r\n DATA \r\n ... 0\r\n [trailers] \r\n
+      for (;;) {
+        const lineEnd = buffer.indexOf('\r\n');
+        if (lineEnd < 0) return false;
+        const size = parseInt(buffer.subarray(0, lineEnd).toString('latin1').split(';')[0]!.trim(), 16);
+        if (Number.isNaN(size)) {
+          fail('the proxy sent a malformed chunked body with its 407');
+          return true;
+        }
+        if (size > MAX_BODY_BYTES) {
+          fail('the proxy\'s 407 body is larger than 1 MiB');
+          return true;
+        }
+        if (size === 0) {
+          const end = buffer.indexOf('\r\n\r\n', lineEnd);
+          if (end === lineEnd) {
+            finish(buffer.subarray(lineEnd + 4));
+            return true;
+          }
+          // trailers end with an empty line
+          const afterTrailers = buffer.indexOf('\r\n\r\n', lineEnd + 2);
+          if (afterTrailers < 0) return false;
+          finish(buffer.subarray(afterTrailers + 4));
+          return true;
+        }
+        if (buffer.length < lineEnd + 2 + size + 2) return false;
+        total += size;
+        if (total > MAX_BODY_BYTES) {
+          fail('the proxy\'s 407 body is larger than 1 MiB');
+          return true;
+        }
+        buffer = buffer.subarray(lineEnd + 2 + size + 2);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      step();
+    };
+    const onEnd = () => fail('the proxy closed the connection in the middle of its 407 answer');
+    const onError = (error: NodeJS.ErrnoException) => fail(`the connection to the proxy failed in the middle of its 407 answer: ${error.code ?? error.message}`);
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.pause();
+    };
+    if (step()) return;
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.resume();
+  });
+}

@@ -1,0 +1,285 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { isBurrowError } from '../errors.ts';
+import type { Log } from '../log.ts';
+import { withCredentials } from '../dial/auth/credentials.ts';
+import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
+import { readEnvironment } from '../route/environment.ts';
+import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
+import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { formatHostPort, formatTarget, type Target } from '../route/target.ts';
+import { maskSecrets, registerSecret } from '../secrets.ts';
+import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
+import { goNoProxy, goProxyUrl, tshCannotUse } from '../teleport/go-env.ts';
+import { pingTeleport } from '../teleport/ping.ts';
+import { cacheFile, readCached, writeCached, type ProbeVerdict } from '../teleport/probe-cache.ts';
+import { bridgeEnvironment, environmentChanges, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
+import { runChild, startBridge, upstreamSecrets } from './exec.ts';
+
+// `burrow tsh [opts] -- [TSH ARGS…]` (REFERENCE.md §1). tsh is Go: it honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY with
+// Go's rules, speaks http/https/socks5 with Basic auth from the URL, and fails when a proxy refuses its SSH port.
+// - When tsh can use the route itself (direct, or one such proxy with credentials in its URL), burrow exports the
+//   route for Go: both variables, both cases, NO_PROXY in Go syntax. This is the one case where the upstream
+//   proxy's URL, credentials included, reaches a child: tsh must authenticate to the proxy itself.
+// - Otherwise (chains, socks4/socks5h, credentials from ~/.netrc or BURROW_PROXY_USER, a private CA) tsh runs
+//   through the per-run bridge, as `burrow exec` does, and never sees the upstream credentials.
+// - The SSH-port check asks /webapi/ping for the SSH address; when TLS routing is off and the proxy refuses that
+//   port while a direct connection works, HOST:PORT goes into tsh's NO_PROXY (ECMWF's advice, automated).
+
+export interface TshOptions {
+  tsh?: string;
+  noProbe: boolean;
+  dryRun: boolean;
+  routeOptions: RouteOptions;
+  dialOptions: DialOptions;
+  log: Log;
+  quiet: boolean;
+}
+
+export interface ConfiguredChain {
+  hops: ProxyEndpoint[];
+  /** "--proxy", "HTTPS_PROXY", "--direct", "default"... */
+  source: string;
+  /** The NO_PROXY list that applies with it (Go syntax), if any. */
+  noProxy?: string;
+}
+
+/** The proxies tsh would be given for a target no NO_PROXY entry exempts, in burrow's precedence. */
+export function configuredChain(routeOptions: RouteOptions): ConfiguredChain {
+  if (routeOptions.direct) return { hops: [], source: '--direct' };
+  if (routeOptions.proxies?.length) {
+    const hops = routeOptions.proxies.map((text) => parseProxyUrl(text, '--proxy'));
+    return { hops, source: '--proxy', ...(routeOptions.noProxy !== undefined ? { noProxy: routeOptions.noProxy } : {}) };
+  }
+  const reading = readEnvironment(routeOptions.env);
+  const noProxy = routeOptions.noProxy ?? reading.noProxy?.value;
+  if (!reading.proxy) return { hops: [], source: 'default', ...(noProxy !== undefined ? { noProxy } : {}) };
+  const { name, value } = reading.proxy;
+  const texts = name.toUpperCase() === 'BURROW_PROXY' ? value.split(',').filter((t) => t.trim() !== '') : [value];
+  return { hops: texts.map((t) => parseProxyUrl(t, name)), source: name, ...(noProxy !== undefined ? { noProxy } : {}) };
+}
+
+const VARIABLE_SOURCES = /^(--proxy|--direct|--no-proxy|default|loopback|BURROW_PROXY|HTTPS?_PROXY|ALL_PROXY|NO_PROXY)$/i;
+
+/** Why tsh cannot follow the route from variables alone, or undefined when it can. */
+export async function routeSourceTshCannotRead(routeOptions: RouteOptions, address: TeleportAddress | undefined): Promise<string | undefined> {
+  if (routeOptions.pac) return 'a PAC file (tsh cannot read it)';
+  if (routeOptions.proxychainsConf) return 'a proxychains list (tsh cannot read it)';
+  if (routeOptions.configFile) return `burrow's config file ${routeOptions.configFile} (tsh cannot read it)`;
+  if (!address) return undefined;
+  const plan = await resolveRoute({ host: address.host, port: address.port }, routeOptions);
+  if (plan.alternatives.length > 1) return `a route with ${plan.alternatives.length} alternatives (tsh takes one proxy)`;
+  const source = plan.alternatives[0]?.source;
+  if (source && !VARIABLE_SOURCES.test(source)) return `a route from ${source} (tsh reads only HTTPS_PROXY/HTTP_PROXY/NO_PROXY)`;
+  return undefined;
+}
+
+export function findExecutable(name: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (name.includes('/') || name.includes('\\')) return name;
+  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const candidate of names) {
+      const path = join(dir, candidate);
+      try {
+        accessSync(path, fsConstants.X_OK);
+        return path;
+      } catch {
+        // next
+      }
+    }
+  }
+  return undefined;
+}
+
+function parseHostPort(text: string): Target | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}
+
+function reasonOf(error: unknown): string {
+  if (isBurrowError(error)) return `${error.message}${error.said && !error.message.includes(error.said) ? ` (${error.said})` : ''}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** /webapi/ping, then the SSH port through the route and, if refused, directly. */
+export async function checkSshPort(address: TeleportAddress, routeOptions: RouteOptions, dialOptions: DialOptions): Promise<ProbeVerdict> {
+  const web = { host: address.host, port: address.port };
+  let ping;
+  try {
+    ping = await pingTeleport(web, routeOptions, dialOptions, dialOptions.connectTimeoutMs + 5000);
+  } catch (error) {
+    return { verdict: 'unknown', message: `could not ask https://${formatTarget(web)}/webapi/ping: ${reasonOf(error)}` };
+  }
+  if (!ping) return { verdict: 'unknown', message: `https://${formatTarget(web)}/webapi/ping gave no Teleport answer` };
+  if (ping.tls_routing_enabled) return { verdict: 'ok', tlsRouting: true, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
+  const ssh = ping.ssh_address ? parseHostPort(ping.ssh_address) : undefined;
+  if (!ssh) return { verdict: 'unknown', tlsRouting: false, message: 'the ping answer names no SSH address' };
+  const sshAddress = formatTarget(ssh);
+  const plan = await resolveRoute(ssh, routeOptions);
+  const alternative = plan.alternatives[0];
+  if (!alternative || alternative.hops.length === 0) return { verdict: 'ok', tlsRouting: false, sshAddress };
+  let proxyFailure: unknown;
+  try {
+    const connection = await dial(plan, dialOptions);
+    connection.stream.destroy();
+    return { verdict: 'ok', tlsRouting: false, sshAddress };
+  } catch (error) {
+    proxyFailure = error;
+  }
+  const via = describeHops(alternative.hops);
+  try {
+    const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: 'probe', reason: 'direct check' }], warnings: [] }, dialOptions);
+    connection.stream.destroy();
+    return {
+      verdict: 'direct',
+      tlsRouting: false,
+      sshAddress,
+      noProxyEntry: sshAddress,
+      message: `${via} refuses tsh's SSH port ${sshAddress} (${reasonOf(proxyFailure)}) but a direct connection works: added ${sshAddress} to tsh's NO_PROXY`,
+    };
+  } catch (directFailure) {
+    return {
+      verdict: 'neither',
+      tlsRouting: false,
+      sshAddress,
+      message:
+        `tsh will probably fail to reach the cluster's SSH port ${sshAddress}: TLS routing is off, so tsh needs that port, ` +
+        `but ${via} said ${reasonOf(proxyFailure)}, and a direct connection failed too (${reasonOf(directFailure)}). ` +
+        `The choices: ask the cluster's administrators to enable TLS routing (SSH then rides on the web port ${address.port}, which the proxy allows), ` +
+        `ask the proxy's administrators to allow CONNECT to port ${ssh.port}, or use a proxy or network that reaches ${sshAddress} (burrow tsh --proxy URL).`,
+    };
+  }
+}
+
+export interface TshPlan {
+  tsh: string;
+  args: string[];
+  mode: 'direct' | 'passthrough' | 'bridge';
+  why: string;
+  address?: TeleportAddress;
+  probe?: ProbeVerdict & { cached?: boolean };
+  /** The NO_PROXY entries added by the probe. */
+  addedNoProxy: string[];
+  /** The route options the bridge uses (with added NO_PROXY entries). */
+  bridgeRouteOptions: RouteOptions;
+  /** Builds the child's environment, given the bridge (bridge mode only). */
+  environment(bridge?: BridgeAddress): Record<string, string>;
+}
+
+export async function planTsh(tshArgs: string[], options: TshOptions): Promise<TshPlan> {
+  const { routeOptions, log } = options;
+  const env = routeOptions.env;
+  const tsh = options.tsh ?? findExecutable('tsh', env) ?? 'tsh';
+  const address = discoverAddress(tshArgs, env);
+  let args = withProxyPort(tshArgs);
+  const extraEnv: Record<string, string> = {};
+  if (address && !address.hadPort && address.source === 'TELEPORT_PROXY') extraEnv.TELEPORT_PROXY = formatHostPort(address.host, 443);
+
+  const chain = configuredChain(routeOptions);
+  const hop = chain.hops[0];
+  const fromElsewhere = hop !== undefined && hop.username === undefined && hop.password === undefined && withCredentials(hop, env).source !== undefined;
+  const privateCa = Boolean(options.dialOptions.tls?.proxyCa || options.dialOptions.tls?.insecure);
+  let cannot = tshCannotUse(chain.hops, { credentialsFromElsewhere: fromElsewhere, privateCa });
+  // Routes tsh cannot read from variables (a PAC file, burrow's config file, a proxychains list, failover between
+  // alternatives) go through the bridge, whatever the variables say.
+  const elsewhere = await routeSourceTshCannotRead(routeOptions, address);
+  if (elsewhere) cannot = elsewhere;
+  const mode: TshPlan['mode'] = cannot ? 'bridge' : chain.hops.length === 0 ? 'direct' : 'passthrough';
+  const why =
+    mode === 'direct'
+      ? `no proxy (${chain.source})`
+      : mode === 'passthrough'
+        ? `${describeHops(chain.hops)} from ${chain.source}: tsh uses it itself`
+        : `${chain.hops.length ? `${describeHops(chain.hops)} from ${chain.source}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
+
+  let probe: TshPlan['probe'];
+  if (address && !options.noProbe) {
+    const file = cacheFile(env);
+    const key = `${formatHostPort(address.host, address.port)} via ${describeHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
+    const cached = readCached(file, key);
+    if (cached) probe = { ...cached, cached: true };
+    else {
+      probe = await checkSshPort(address, routeOptions, options.dialOptions);
+      if (probe.verdict !== 'unknown') writeCached(file, key, probe);
+    }
+    log.debug('tsh SSH-port check', { ...probe });
+  }
+  const addedNoProxy = probe?.verdict === 'direct' && probe.noProxyEntry ? [probe.noProxyEntry] : [];
+  const bridgeRouteOptions: RouteOptions = addedNoProxy.length
+    ? { ...routeOptions, noProxy: goNoProxy([chain.noProxy, ...addedNoProxy]) }
+    : routeOptions;
+
+  const environment = (bridge?: BridgeAddress): Record<string, string> => {
+    if (mode === 'bridge') {
+      if (!bridge) throw new Error('bridge mode needs the bridge');
+      const scrubbed = scrubEnvironment(env, upstreamSecrets(routeOptions));
+      return bridgeEnvironment(scrubbed.env, bridge, extraEnv);
+    }
+    const base: Record<string, string> = {};
+    for (const [name, value] of Object.entries(env)) if (value !== undefined && !isProxyVariable(name)) base[name] = value;
+    if (mode === 'direct') return { ...base, ...extraEnv };
+    const url = goProxyUrl(hop!);
+    registerSecret(url);
+    const noProxy = goNoProxy([chain.noProxy, ...addedNoProxy]);
+    return {
+      ...base,
+      HTTPS_PROXY: url,
+      https_proxy: url,
+      HTTP_PROXY: url,
+      http_proxy: url,
+      ...(noProxy ? { NO_PROXY: noProxy, no_proxy: noProxy } : {}),
+      ...extraEnv,
+    };
+  };
+  args = args.slice();
+  return { tsh, args, mode, why, ...(address ? { address } : {}), ...(probe ? { probe } : {}), addedNoProxy, bridgeRouteOptions, environment };
+}
+
+/** --dry-run's text: the mode, the check, the variables that change and the command line, credentials masked. */
+export function describeTshPlan(plan: TshPlan, parentEnv: Readonly<Record<string, string | undefined>>): string {
+  const placeholder: BridgeAddress = { host: '127.0.0.1', port: 0, user: 'burrow', password: 'BRIDGE-TOKEN' };
+  const env = plan.environment(plan.mode === 'bridge' ? placeholder : undefined);
+  const lines = [
+    `tsh: ${plan.tsh}`,
+    `teleport proxy: ${plan.address ? `${formatHostPort(plan.address.host, plan.address.port)} (from ${plan.address.source})` : 'unknown (no --proxy, TELEPORT_PROXY or current profile)'}`,
+    `route: ${plan.mode}: ${plan.why}`,
+  ];
+  if (plan.probe) {
+    lines.push(`ssh-port check${plan.probe.cached ? ' (cached)' : ''}: ${plan.probe.verdict}${plan.probe.tlsRouting ? ', TLS routing on' : ''}${plan.probe.sshAddress ? `, ssh address ${plan.probe.sshAddress}` : ''}${plan.probe.message ? `: ${plan.probe.message}` : ''}`);
+  }
+  lines.push('environment (proxy variables as tsh gets them, and other changes):');
+  const changed = new Map(environmentChanges(parentEnv, env));
+  for (const [name, value] of Object.entries(env)) if (isProxyVariable(name)) changed.set(name, value);
+  for (const [name, value] of [...changed].sort(([a], [b]) => a.localeCompare(b))) {
+    const shown = value === undefined ? '(unset)' : value.replace('BRIDGE-TOKEN', '***').replace(':0', ':<port>');
+    lines.push(`  ${name}=${shown}`);
+  }
+  lines.push(`argv: ${[plan.tsh, ...plan.args].map((w) => (/[\s'"]/.test(w) ? JSON.stringify(w) : w)).join(' ')}`);
+  return maskSecrets(lines.join('\n'));
+}
+
+export async function runTsh(tshArgs: string[], options: TshOptions): Promise<number> {
+  const { log } = options;
+  const plan = await planTsh(tshArgs, options);
+  const tell = (text: string) => {
+    if (!options.quiet) process.stderr.write(`burrow: ${maskSecrets(text)}\n`);
+  };
+  if (options.dryRun) {
+    process.stdout.write(`${describeTshPlan(plan, options.routeOptions.env)}\n`); // stdout-ok: --dry-run's answer
+    return 0;
+  }
+  // Said once per cache period: in a ProxyCommand (`tsh proxy ssh`), stderr shows on every session.
+  if (plan.probe?.verdict === 'direct' && plan.probe.message) (plan.probe.cached ? log.info : tell)(plan.probe.message);
+  else if (plan.probe?.verdict === 'neither' && plan.probe.message) tell(`warning: ${plan.probe.message}`);
+  else if (plan.probe?.verdict === 'unknown' && plan.probe.message) log.info(`tsh SSH-port check skipped: ${plan.probe.message}`);
+  log.info(`tsh route: ${plan.mode}: ${plan.why}`);
+  if (plan.mode !== 'bridge') return runChild(plan.tsh, plan.args, plan.environment(), log);
+  const bridge = await startBridge(plan.bridgeRouteOptions, options.dialOptions, log, 'tsh bridge');
+  try {
+    return await runChild(plan.tsh, plan.args, plan.environment(bridge.address), log);
+  } finally {
+    await bridge.close();
+  }
+}

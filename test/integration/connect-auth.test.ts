@@ -1,0 +1,82 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startConnectProxy, startEchoServer, type FakeNtlmOptions } from '../helpers/node-peers.ts';
+import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
+
+const track = trackPeers();
+
+describe('407 negotiation', () => {
+  it.each<[string, Omit<FakeNtlmOptions, 'user'>]>([
+    ['Content-Length bodies on a kept connection', { body: 'length' }],
+    ['chunked bodies on a kept connection', { body: 'chunked' }],
+    ['a proxy that closes after the first 407, so burrow reconnects', { body: 'length', closeFirst: true }],
+  ])('prefers NTLM to the Basic it sent up front, with %s', async (_name, ntlm) => {
+    const proxy = await track(startConnectProxy({ ntlm: { user: 'alice', ...ntlm } }));
+    const target = await track(startEchoServer());
+    const result = await runBurrow(['connect', '-vv', '-x', `http://CORP%5Calice:s3cret@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)], { input: 'ntlm' });
+    expect(result.stderr).not.toContain('s3cret');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe('ntlm');
+    const auth = proxy.requests.map((r) => `${r.connection}:${(r.headers['proxy-authorization'] ?? 'none').split(' ')[0]}`);
+    // Basic up front, then NTLM type 1 and type 3, the last two on one connection.
+    expect(auth).toEqual(ntlm.closeFirst ? ['1:Basic', '2:NTLM', '2:NTLM'] : ['1:Basic', '1:NTLM', '1:NTLM']);
+  });
+
+  it('exits 4 naming the offered and tried schemes when NTLM credentials are wrong', async () => {
+    const proxy = await track(startConnectProxy({ ntlm: { user: 'alice' } }));
+    const result = await runBurrow(['connect', '-x', `http://mallory:guess@127.0.0.1:${proxy.port}`, 'example.org', '22'], { input: '' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('rejected the credentials for user "mallory"');
+    expect(result.stderr).toMatch(/tried: Basic, NTLM/);
+    expect(result.stderr).not.toContain('guess');
+  });
+
+  it('uses only the scheme --proxy-auth names', async () => {
+    const proxy = await track(startConnectProxy({ ntlm: { user: 'alice' } }));
+    const target = await track(startEchoServer());
+    const result = await runBurrow(['connect', '--proxy-auth', 'ntlm', '-x', `http://alice:pw@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)], { input: 'x' });
+    expect(result.code).toBe(0);
+    expect(proxy.requests.map((r) => (r.headers['proxy-authorization'] ?? 'none').split(' ')[0])).toEqual(['NTLM', 'NTLM']);
+    const bad = await runBurrow(['connect', '--proxy-auth', 'kerberos', '-x', proxy.url, 'example.org', '22'], { input: '' });
+    expect(bad.code).toBe(2);
+  });
+
+  it('explains a proxy that wants only Negotiate when Kerberos is not available', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'a', password: 'b', schemes: ['Negotiate'] } }));
+    const result = await runBurrow(['connect', '-x', proxy.url, 'example.org', '22'], { input: '' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/Negotiate \(Kerberos\)/);
+    expect(result.stderr).toMatch(/kinit/);
+  });
+
+  it('does not prompt without a terminal and says where credentials can come from', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'a', password: 'b' } }));
+    const result = await runBurrow(['connect', '-x', proxy.url, 'example.org', '22'], { input: '' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('~/.netrc');
+    expect(result.stderr).toContain('BURROW_PROXY_USER');
+  });
+});
+
+describe('the /dev/tty prompt', () => {
+  const withTty = fileURLToPath(new URL('../helpers/with-tty.py', import.meta.url));
+  const python = spawnSync('python3', ['--version']).status === 0;
+
+  it.skipIf(!python)('asks for user and password on the terminal (echo off for the password), never on stdin', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'alice', password: 'typed secret' } }));
+    const target = await track(startEchoServer());
+    const ran = spawn('python3', [withTty, 'alice', 'typed secret', '--', BURROW, 'connect', '-x', proxy.url, '127.0.0.1', String(target.port)], { env: cleanEnv() });
+    let json = '';
+    ran.stdout.on('data', (c: Buffer) => (json += c.toString()));
+    await once(ran, 'close');
+    const result = JSON.parse(json) as { code: number; stdout: string; stderr: string; tty: string };
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.tty).toContain(`user name for the proxy ${proxy.url}: alice`);
+    expect(result.tty).toContain('password for alice at the proxy');
+    expect(result.tty).not.toContain('typed secret');
+    expect(proxy.requests.at(-1)!.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('alice:typed secret').toString('base64')}`);
+  });
+});
