@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { maskSecrets } from './secrets.ts';
 
 // The logger: pino, loaded only when a line at an enabled level is actually written, so a quiet, successful
@@ -53,7 +52,8 @@ export function createLog(options: LogOptions = {}): Log {
 
   const load = (): PinoLike => {
     if (pino) return pino;
-    const require = createRequire(import.meta.url);
+    // node:module is fetched only here: importing it at the top loads Node's ESM loader on every start.
+    const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
     const pinoModule = require('pino') as typeof import('pino');
     const factory = pinoModule.default ?? pinoModule;
     const stderr = options.format === 'json' ? pinoModule.destination({ dest: 2, sync: true }) : prettyStream(options.name ?? 'burrow');

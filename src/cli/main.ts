@@ -1,9 +1,7 @@
-import { describeError, exitCodeOf } from '../errors.ts';
-import { createLog, type Log } from '../log.ts';
-import { runConnect } from './commands/connect.ts';
+import { runCommand } from './run.ts';
 
-// Fast dispatch: `connect` (the ProxyCommand, started once per ssh session) is bundled into this entry and parses
-// its argv with node:util; every other command is a lazily imported chunk that loads yargs.
+// The ESM entry for every command but the ProxyCommand (bin/burrow sends `connect` to the CommonJS bundle built from
+// connect-main.ts). Each command is a lazily imported chunk; only these load yargs.
 
 const USAGE = `burrow — take ssh, tsh and any TCP client through HTTP and SOCKS proxies
 
@@ -21,57 +19,30 @@ usage:
 
 Run "burrow COMMAND --help" for a command's options.`;
 
-async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  // Credentials passed with --proxy would otherwise stay readable in /proc/PID/cmdline for the whole session.
-  process.title = command ? `burrow ${command}` : 'burrow';
-  let log: Log = createLog();
-  try {
-    switch (command) {
-      case 'connect':
-        return await runConnect(argv.slice(1), (l) => (log = l));
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        process.stderr.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      case '--version':
-      case '-V': {
-        const { VERSION } = await import('../version.ts');
-        process.stdout.write(`${VERSION}\n`); // stdout-ok: not the connect path
-        return 0;
-      }
-      default: {
-        const { runYargsCli } = await import('./yargs-cli.ts');
-        return await runYargsCli(argv, (l) => (log = l));
-      }
+const argv = process.argv.slice(2);
+const command = argv[0];
+runCommand(command ? `burrow ${command}` : 'burrow', async (setLog) => {
+  switch (command) {
+    case 'connect': {
+      // bin/burrow sends `connect` to dist/connect.cjs; this path serves `node dist/burrow.mjs connect`.
+      const { runConnect } = await import('./commands/connect.ts');
+      return runConnect(argv.slice(1), setLog);
     }
-  } catch (error) {
-    log.error(describeError(error));
-    return exitCodeOf(error);
-  } finally {
-    log.flush();
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stderr.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    case '--version':
+    case '-V': {
+      const { VERSION } = await import('../version.ts');
+      process.stdout.write(`${VERSION}\n`); // stdout-ok: not the connect path
+      return 0;
+    }
+    default: {
+      const { runYargsCli } = await import('./yargs-cli.ts');
+      return runYargsCli(argv, setLog);
+    }
   }
-}
-
-// Let stdout and the log drain instead of process.exit() (REFERENCE.md §4).
-let settled = false;
-// If the event loop ever drains while a command is still pending (a peer that went away without a sound and nothing
-// left to wait on), that is a bug: say so and fail, rather than exit 0 as if the tunnel had closed normally.
-process.once('beforeExit', () => {
-  if (settled) return;
-  process.stderr.write('burrow: internal error (please report it): nothing left to wait for, but the command did not finish\n');
-  process.exitCode = 1;
 });
-main(process.argv.slice(2)).then(
-  (code) => {
-    settled = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    settled = true;
-    process.stderr.write(`burrow: ${describeError(error)}\n`);
-    process.exitCode = 1;
-  },
-);

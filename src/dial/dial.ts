@@ -234,7 +234,8 @@ function withTimeout<T>(work: Promise<T>, attempt: DialAttempt, signal: AbortSig
 }
 
 function timeoutError(target: Target, alternative: RouteAlternative, attempt: DialAttempt, ms: number): BurrowError {
-  const seconds = ms / 1000;
+  // Rounded: the limit an alternative gets is what is left of the whole budget, a few milliseconds under it.
+  const seconds = Number((ms / 1000).toFixed(1));
   const first = alternative.hops[0];
   return new BurrowError('unreachable', `timed out after ${seconds} s ${attempt.phase}`, {
     target: formatTarget(target),

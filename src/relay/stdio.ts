@@ -1,5 +1,5 @@
 import { fstatSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
@@ -24,9 +24,25 @@ interface Stdio<T> {
   own: boolean;
 }
 
-function openInput(): Stdio<Readable> {
-  if (isPipeOrSocket(0)) return { stream: new Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true }), own: true };
-  return { stream: process.stdin, own: false };
+/** Reads from a pipe or socket on fd 0 land in one reused buffer of this size (no allocation per chunk). */
+const INPUT_BUFFER_BYTES = 256 * 1024;
+
+type OnRead = (n: number, buffer: Buffer) => boolean;
+
+function openInput(onRead: OnRead): Stdio<Readable> & { zeroCopy: boolean } {
+  if (isPipeOrSocket(0)) {
+    // `onread` works for any net.Socket (Node >= 12); @types/node only declares it on connect() options.
+    const options: SocketConstructorOpts & ConnectOpts = {
+      fd: 0,
+      readable: true,
+      writable: false,
+      allowHalfOpen: true,
+      onread: { buffer: Buffer.allocUnsafe(INPUT_BUFFER_BYTES), callback: onRead },
+    };
+    const stream = new Socket(options);
+    return { stream, own: true, zeroCopy: true };
+  }
+  return { stream: process.stdin, own: false, zeroCopy: false };
 }
 
 function openOutput(): Stdio<Writable> {
@@ -51,7 +67,22 @@ const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
  * session with SIGHUP, which is a normal end. Resolves; rejects only with a BurrowError of kind 'broken'.
  */
 export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
-  const { stream: input, own: ownInput } = openInput();
+  // stdin -> tunnel without pipe(): each read lands in the same buffer and is written straight on. A write the
+  // kernel takes at once (the usual case) frees the buffer immediately; a queued one still points into it, so reading
+  // stops (returning false pauses the socket) until that write completes.
+  const onRead: OnRead = (n, buffer) => {
+    result.sent += n;
+    let sync = true;
+    let waiting = false;
+    tunnel.write(buffer.subarray(0, n), () => {
+      if (!sync && waiting) input.resume();
+    });
+    sync = false;
+    if (tunnel.writableLength === 0) return true;
+    waiting = true;
+    return false;
+  };
+  const { stream: input, own: ownInput, zeroCopy } = openInput(onRead);
   const { stream: output, own: ownOutput } = openOutput();
   const interactive = Boolean((input as { isTTY?: boolean }).isTTY);
   const result: RelayResult = { sent: 0, received: 0, reason: '' };
@@ -84,9 +115,11 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
     };
     for (const signal of TERMINATING_SIGNALS) process.on(signal, onSignal);
 
-    input.on('data', (chunk: Buffer) => {
-      result.sent += chunk.length;
-    });
+    if (!zeroCopy) {
+      input.on('data', (chunk: Buffer) => {
+        result.sent += chunk.length;
+      });
+    }
     tunnel.on('data', (chunk: Buffer) => {
       result.received += chunk.length;
     });
@@ -133,7 +166,12 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
       }
     });
 
-    input.pipe(tunnel);
+    if (zeroCopy) {
+      input.once('end', () => tunnel.end());
+      input.resume();
+    } else {
+      input.pipe(tunnel);
+    }
     tunnel.pipe(output);
   });
 }

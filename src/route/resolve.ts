@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { readEnvironment, type Environment, type EnvironmentValue } from './environment.ts';
 import { isLoopbackTarget, matchNoProxy, parseNoProxy } from './no-proxy.ts';
@@ -238,7 +237,7 @@ function describe(hops: ProxyEndpoint[]): string {
 export function defaultConfigPath(env: Environment): string | undefined {
   const xdg = env.XDG_CONFIG_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'burrow', 'config.yaml');
-  const home = env.HOME || (env === process.env ? homedir() : undefined);
+  const home = env.HOME || (env === process.env ? process.getBuiltinModule('node:os').homedir() : undefined);
   return home ? join(home, '.config', 'burrow', 'config.yaml') : undefined;
 }
 
@@ -292,7 +291,7 @@ function lookupCredentials(ref: CredentialRef, hop: ProxyEndpoint, env: Environm
       // come from here.
       return ref.user === undefined ? {} : { username: ref.user };
     case 'netrc': {
-      const file = env.NETRC || join(env.HOME || homedir(), '.netrc');
+      const file = env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
       let text: string;
       try {
         text = readFileSync(file, 'utf8');

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '../../route/environment.ts';
 import type { ProxyEndpoint } from '../../route/proxy-url.ts';
@@ -27,7 +26,7 @@ export function withCredentials(proxy: ProxyEndpoint, env: Environment): { proxy
 }
 
 function fromNetrc(host: string, env: Environment): CredentialSource | undefined {
-  const file = env.NETRC || join(env.HOME || homedir(), '.netrc');
+  const file = env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
