@@ -176,3 +176,63 @@ export function squidVersion(): string | undefined {
 export function nodeVersion(node: string): string | undefined {
   return firstLine(node, ['--version']);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// `npm run bench:forward` (bench/forward.ts): long-running forwarders, each listening on 127.0.0.1 and tunnelling
+// every accepted connection through the squid under test to one target.
+
+export interface ForwardCandidate {
+  id: string;
+  label: string;
+  kind: Kind;
+  /** The forwarder for a listening port and a target port; undefined when skipped. */
+  argv?: (listenPort: number, targetPort: number) => string[];
+  /** burrow takes port 0 and prints the one it got (--print-port); the others are given a free port. */
+  printsPort: boolean;
+  /** Whether it forks a process per connection (its memory and CPU are summed over the process tree). */
+  forks: boolean;
+  /** What differs from the others (e.g. where it listens). */
+  note?: string;
+  skip?: string;
+  version?: string;
+}
+
+export function forwardCandidates(setup: Setup): ForwardCandidate[] {
+  const { squidPort, burrow } = setup;
+  const socat = tool('socat');
+  const proxytunnel = tool('proxytunnel');
+  return [
+    {
+      id: 'socat',
+      label: 'socat TCP-LISTEN:…,fork PROXY:',
+      kind: 'anchor',
+      printsPort: false,
+      forks: true,
+      ...(socat.path
+        ? { argv: (l: number, t: number) => [socat.path!, `TCP-LISTEN:${l},bind=${LOOPBACK},fork,reuseaddr`, `PROXY:${LOOPBACK}:${LOOPBACK}:${t},proxyport=${squidPort}`] }
+        : { skip: socat.skip }),
+      ...(socat.path ? { version: firstLine(socat.path, ['-V'], (t) => t.split('\n').find((l) => /socat version/.test(l))) } : {}),
+    },
+    {
+      id: 'proxytunnel',
+      label: 'proxytunnel -a',
+      kind: 'anchor',
+      printsPort: false,
+      forks: true,
+      // It has no option for the listening address, and daemonizes (the process it starts as exits at once).
+      note: 'listens on 0.0.0.0 (no bind option); daemonizes',
+      ...(proxytunnel.path
+        ? { argv: (l: number, t: number) => [proxytunnel.path!, '-a', String(l), '-p', `${LOOPBACK}:${squidPort}`, '-d', `${LOOPBACK}:${t}`] }
+        : { skip: proxytunnel.skip }),
+      ...(proxytunnel.path ? { version: dpkgVersion('proxytunnel') ?? firstLine(proxytunnel.path, ['-V']) } : {}),
+    },
+    {
+      id: 'burrow',
+      label: 'burrow forward -x http://… -L',
+      kind: 'burrow',
+      printsPort: true,
+      forks: false,
+      argv: (_l, t) => [burrow, 'forward', '--print-port', '-x', `http://${LOOPBACK}:${squidPort}`, '-L', `${LOOPBACK}:0:${LOOPBACK}:${t}`],
+    },
+  ];
+}

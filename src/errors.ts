@@ -74,10 +74,13 @@ export function exitCodeOf(error: unknown): number {
   return isBurrowError(error) ? error.exitCode : EXIT.internal;
 }
 
-/** One line for people: the message, then the hint. */
+/**
+ * One line for people, the message then the hint: ssh shows a ProxyCommand's stderr as is, and one line per failure
+ * keeps it readable among ssh's own messages and greppable in logs.
+ */
 export function describeError(error: unknown): string {
   if (isBurrowError(error)) {
-    return error.hint ? `${error.message}\n  hint: ${error.hint}` : error.message;
+    return error.hint ? `${error.message}; hint: ${error.hint}` : error.message;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `internal error (please report it): ${text}`;

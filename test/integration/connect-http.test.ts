@@ -96,6 +96,7 @@ describe('connect explains refusals', () => {
     expect(result.stderr).toContain('ERR_ACCESS_DENIED');
     expect(result.stderr).toContain('NO_PROXY=jump.example.org:22');
     expect(result.stderr).toMatch(/port 443/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('exits 3 on a 502 and says the proxy could not reach the target', async () => {
