@@ -214,6 +214,19 @@ export function forwardCandidates(setup: Setup): ForwardCandidate[] {
       ...(socat.path ? { version: firstLine(socat.path, ['-V'], (t) => t.split('\n').find((l) => /socat version/.test(l))) } : {}),
     },
     {
+      // socat listens with a backlog of 5: with a few clients connecting at once, SYNs beyond it are dropped and
+      // retried a second later. The same socat with a backlog that does not drop them, for a fair comparison.
+      id: 'socat-backlog',
+      label: 'socat …,fork,backlog=1024',
+      kind: 'anchor',
+      printsPort: false,
+      forks: true,
+      ...(socat.path
+        ? { argv: (l: number, t: number) => [socat.path!, `TCP-LISTEN:${l},bind=${LOOPBACK},fork,reuseaddr,backlog=1024`, `PROXY:${LOOPBACK}:${LOOPBACK}:${t},proxyport=${squidPort}`] }
+        : { skip: socat.skip }),
+      ...(socat.path ? { version: firstLine(socat.path, ['-V'], (t) => t.split('\n').find((l) => /socat version/.test(l))) } : {}),
+    },
+    {
       id: 'proxytunnel',
       label: 'proxytunnel -a',
       kind: 'anchor',

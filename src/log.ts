@@ -109,7 +109,8 @@ function prettyStream(name: string): { write(line: string): void } {
       const extra = Object.entries(rest)
         .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
         .join(' ');
-      writeStderr(`${prefix}${String(msg ?? '')}${extra ? ` ${extra}` : ''}\n`);
+      // Masked again: a secret with a quote or backslash in it was JSON-escaped in the line pino masked.
+      writeStderr(maskSecrets(`${prefix}${String(msg ?? '')}${extra ? ` ${extra}` : ''}\n`));
     },
   };
 }

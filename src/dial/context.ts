@@ -37,6 +37,8 @@ export interface DialAttempt {
   timedOut: boolean;
   sockets: Socket[];
   signal: AbortSignal;
+  /** The first socket error seen while no step was listening (kept, so no 'error' event goes unhandled). */
+  error?: NodeJS.ErrnoException;
   /** Stops the attempt's clock (a person is typing a password); call the returned function to restart it. */
   pauseClock?: () => () => void;
 }

@@ -78,6 +78,11 @@ export function drainBody(stream: Duplex, response: ConnectResponse, initial: Bu
     };
     const onData = (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      // Whatever the framing claims (an endless chunk-size line, endless trailers), never hold more than this.
+      if (buffer.length > MAX_BODY_BYTES + 16 * 1024) {
+        fail('the proxy\'s 407 answer goes on past 1 MiB');
+        return;
+      }
       step();
     };
     const onEnd = () => fail('the proxy closed the connection in the middle of its 407 answer');

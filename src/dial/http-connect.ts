@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort } from '../route/target.ts';
+import { formatHostPort, validateHost } from '../route/target.ts';
+import { ensureOpen } from './tcp.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
 import type { DialAttempt } from './context.ts';
@@ -15,7 +16,11 @@ export interface Destination {
 }
 
 export function buildConnectRequest(destination: Destination, authorization: string | undefined): string {
-  const authority = formatHostPort(destination.host, destination.port);
+  // The last check before a name reaches the wire, whoever built the destination (a PAC answer, a Teleport ping).
+  const authority = formatHostPort(validateHost(destination.host), destination.port);
+  if (authorization !== undefined && /[\u0000-\u001f\u007f]/.test(authorization)) {
+    throw new BurrowError('usage', 'proxy credentials contain a control character', { hint: 'check the user name and password' });
+  }
   // Proxy-Connection: keep-alive asks HTTP/1.0-minded proxies to keep the connection across a 407, which NTLM and
   // Negotiate need (every leg on one connection).
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, `User-Agent: burrow/${VERSION}`, 'Proxy-Connection: Keep-Alive'];
@@ -49,6 +54,7 @@ export async function httpConnect(
   let mustStay = false;
   for (;;) {
     attempt.phase = `waiting for proxy ${label} to answer CONNECT ${target}`;
+    ensureOpen(stream, attempt, label);
     stream.write(buildConnectRequest(destination, authorization));
     let head;
     try {

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { SocksClientOptions } from 'socks';
 import { BurrowError } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort } from '../route/target.ts';
+import { formatHostPort, validateHost } from '../route/target.ts';
+import { ensureOpen } from './tcp.ts';
 import type { DialAttempt } from './context.ts';
 import type { Destination } from './http-connect.ts';
 
@@ -30,12 +31,14 @@ async function destinationAddress(destination: Destination, proxy: ProxyEndpoint
 }
 
 export async function socksConnect(stream: Duplex, destination: Destination, proxy: ProxyEndpoint, attempt: DialAttempt, deadline: number): Promise<Duplex> {
+  validateHost(destination.host); // the last check before a name reaches the wire, whoever built the destination
   const host = await destinationAddress(destination, proxy, attempt);
   const label = displayProxy(proxy);
   const target = formatHostPort(destination.host, destination.port);
   attempt.phase = `SOCKS handshake with ${label} for ${target}`;
   const socksModule = (await import('socks')) as SocksModule & { default?: SocksModule };
   const { SocksClient } = socksModule.SocksClient ? socksModule : socksModule.default!;
+  ensureOpen(stream, attempt, label);
   const options: SocksClientOptions = {
     command: 'connect',
     destination: { host, port: destination.port },

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import { formatHostPort } from '../route/target.ts';
 import type { DialAttempt } from './context.ts';
@@ -25,6 +26,11 @@ export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket>
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
+      // Between handshake steps (a DNS lookup, a lazy import, a password prompt) nobody else may be listening: an
+      // 'error' then would crash the process. Keep the error; the next step sees the socket destroyed and says so.
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        attempt.error ??= error;
+      });
       resolve(socket);
     });
   });
@@ -64,4 +70,19 @@ export function tcpError(error: NodeJS.ErrnoException, peer: TcpPeer): BurrowErr
     default:
       return new BurrowError('unreachable', `cannot connect to the ${peer.role} ${peer.label} at ${where}: ${error.message}`, details);
   }
+}
+
+/**
+ * Throws when the connection died while no handshake step was listening (see connectTcp): the next step would
+ * otherwise write into a dead socket and wait for an answer that cannot come.
+ */
+export function ensureOpen(stream: Duplex, attempt: DialAttempt, label: string): void {
+  if (!stream.destroyed && !attempt.error) return;
+  const code = attempt.error?.code ?? attempt.error?.message ?? 'closed';
+  throw new BurrowError('unreachable', `the connection to the proxy ${label} broke during the handshake (${code})`, {
+    proxy: label,
+    said: code,
+    ...(attempt.error ? { cause: attempt.error } : {}),
+    hint: 'the proxy reset or closed the connection; if it keeps happening, ask its administrators what it refuses',
+  });
 }

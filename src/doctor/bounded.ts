@@ -19,7 +19,6 @@ export async function bounded<T>(work: (signal: AbortSignal) => Promise<T>, ms: 
   };
   outer.addEventListener('abort', onOuter, { once: true });
   const timer = setTimeout(() => controller.abort('timeout'), Math.max(1, ms));
-  timer.unref();
   try {
     return await new Promise<T>((resolve, reject) => {
       controller.signal.addEventListener('abort', () => reject(new ProbeStopped(reason)), { once: true });

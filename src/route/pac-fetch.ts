@@ -11,7 +11,6 @@ const MAX_REDIRECTS = 5;
 export async function fetchPac(location: string, timeoutMs: number, maxBytes = PAC_MAX_BYTES): Promise<string> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  timer.unref();
   try {
     let url = new URL(location);
     for (let redirects = 0; ; redirects++) {

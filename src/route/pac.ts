@@ -80,7 +80,6 @@ export async function loadPac(location: string, timeoutMs: number): Promise<PacS
           findProxyForUrl(url, host),
           new Promise<never>((_resolve, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-            timer.unref();
           }),
         ]);
         return { url, answer: typeof answer === 'string' ? answer : String(answer ?? ''), alerts };
@@ -133,7 +132,6 @@ async function boundedLookup(host: string): Promise<string | null> {
       lookup(host, { family: 4 }).then((r) => r.address),
       new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), DNS_LIMIT_MS);
-        timer.unref();
       }),
     ]);
   } catch {

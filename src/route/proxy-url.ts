@@ -71,11 +71,15 @@ function isProxyScheme(value: string): value is ProxyScheme {
 }
 
 function decodeUserinfo(value: string, origin: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
     throw usageError(`${origin} has a badly percent-encoded user name or password`, 'encode "%" itself as %25');
   }
+  // A decoded CR or LF would end up inside a Proxy-Authorization (Digest quotes the user name as is).
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw usageError(`${origin} has a control character in its user name or password`);
+  return decoded;
 }
 
 /** The proxy as it may be shown anywhere: scheme://host:port, never credentials. */

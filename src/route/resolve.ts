@@ -261,6 +261,25 @@ async function loadConfig(options: RouteOptions): Promise<BurrowConfig | undefin
   return parseConfig(text, file);
 }
 
+/**
+ * Every password the config file's credentials: entries can produce (inline ones, and the values of the variables
+ * they name), registered as secrets and returned: wrappers keep them out of a child's environment even before any
+ * route has used them.
+ */
+export async function configSecrets(options: RouteOptions): Promise<string[]> {
+  const config = await loadConfig(options);
+  if (!config) return [];
+  const found: string[] = [];
+  for (const ref of config.credentials) {
+    const password = ref.from === 'inline' ? ref.password : ref.from === 'env' ? options.env[ref.passwordEnv ?? 'BURROW_PROXY_PASSWORD'] : undefined;
+    if (password) {
+      registerSecret(password);
+      found.push(password);
+    }
+  }
+  return found;
+}
+
 /** credentials: of the config file, for a hop whose URL has none. */
 function withConfigCredentials(hop: ProxyEndpoint, config: BurrowConfig, env: Environment, warnings: string[]): ProxyEndpoint {
   if (hop.username !== undefined || hop.password !== undefined) return hop;

@@ -36,6 +36,29 @@ export function makeTarget(host: string, port: string | number): Target {
   return { host: validateHost(host), port: typeof port === 'number' ? checkPortNumber(port) : parsePort(port) };
 }
 
+/**
+ * "host:port", "[v6]:port" or, with `defaultPort`, a bare "host" / "[v6]" / "v6". Every host:port that comes from
+ * outside (arguments, a config, a PAC answer, a Teleport ping answer) goes through here, so that each one is
+ * validated like `burrow connect`'s own arguments before it can reach a CONNECT line.
+ */
+export function parseHostPort(text: string, defaultPort?: number): Target {
+  const trimmed = text.trim();
+  const bracketed = /^\[([^\]]*)\](?::(\d*))?$/.exec(trimmed);
+  if (bracketed) return withPort(bracketed[1]!, bracketed[2], defaultPort, trimmed);
+  if (isIP(trimmed) === 6) return withPort(trimmed, undefined, defaultPort, trimmed);
+  const colon = trimmed.lastIndexOf(':');
+  if (colon < 0) return withPort(trimmed, undefined, defaultPort, trimmed);
+  return withPort(trimmed.slice(0, colon), trimmed.slice(colon + 1), defaultPort, trimmed);
+}
+
+function withPort(host: string, port: string | undefined, defaultPort: number | undefined, text: string): Target {
+  if (port === undefined || port === '') {
+    if (defaultPort === undefined) throw usageError(`"${printable(text)}" has no port`, 'write HOST:PORT ([v6]:PORT for IPv6)');
+    return makeTarget(host, defaultPort);
+  }
+  return makeTarget(host, port);
+}
+
 function checkPortNumber(port: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`port ${port} is outside 1-65535`);
   return port;

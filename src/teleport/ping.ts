@@ -13,7 +13,6 @@ import type { Target } from '../route/target.ts';
 export async function pingTeleport(target: Target, routeOptions: RouteOptions, dialOptions: DialOptions, timeoutMs: number): Promise<TeleportJson | null> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  timer.unref();
   try {
     const connection = await dial(await resolveRoute(target, routeOptions), { ...dialOptions, signal: controller.signal });
     const socket = await new Promise<TLSSocket>((resolve, reject) => {

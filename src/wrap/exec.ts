@@ -7,7 +7,7 @@ import { withCredentials } from '../dial/auth/credentials.ts';
 import { makeRouter, newLimits, type RunningListener } from '../relay/listener.ts';
 import { randomCredentials, startProxyServer } from '../relay/proxy-server.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import type { RouteOptions } from '../route/resolve.ts';
+import { configSecrets, type RouteOptions } from '../route/resolve.ts';
 import { bridgeEnvironment, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { burrowWords, injectFor, proxyCommandValue, toolKind } from './inject.ts';
 
@@ -178,7 +178,7 @@ export function planExec(command: string[], parentEnv: Readonly<Record<string, s
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const { log } = options;
-  const secrets = upstreamSecrets(options.routeOptions);
+  const secrets = [...upstreamSecrets(options.routeOptions), ...(await configSecrets(options.routeOptions))];
   const bridge = await startBridge(options.routeOptions, options.dialOptions, log);
   try {
     const plan = planExec(command, options.routeOptions.env, secrets, bridge.address);

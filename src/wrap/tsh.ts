@@ -6,8 +6,8 @@ import { withCredentials } from '../dial/auth/credentials.ts';
 import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
 import { readEnvironment } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
-import { formatHostPort, formatTarget, type Target } from '../route/target.ts';
+import { configSecrets, resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { formatHostPort, formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
 import { goNoProxy, goProxyUrl, tshCannotUse } from '../teleport/go-env.ts';
@@ -92,10 +92,13 @@ export function findExecutable(name: string, env: Readonly<Record<string, string
   return undefined;
 }
 
+/** A host:port from a Teleport ping answer: validated like any target, or dropped. */
 function parseHostPort(text: string): Target | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
-  if (!match) return undefined;
-  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+  try {
+    return parseTargetText(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function reasonOf(error: unknown): string {
@@ -211,17 +214,18 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
     ? { ...routeOptions, noProxy: goNoProxy([chain.noProxy, ...addedNoProxy]) }
     : routeOptions;
 
+  const secrets = [...upstreamSecrets(routeOptions), ...(await configSecrets(routeOptions))];
   const environment = (bridge?: BridgeAddress): Record<string, string> => {
     if (mode === 'bridge') {
       if (!bridge) throw new Error('bridge mode needs the bridge');
-      const scrubbed = scrubEnvironment(env, upstreamSecrets(routeOptions));
+      const scrubbed = scrubEnvironment(env, secrets);
       return bridgeEnvironment(scrubbed.env, bridge, extraEnv);
     }
     const base: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) if (value !== undefined && !isProxyVariable(name)) base[name] = value;
     if (mode === 'direct') return { ...base, ...extraEnv };
     const url = goProxyUrl(hop!);
-    registerSecret(url);
+    if (hop!.password) registerSecret(url);
     const noProxy = goNoProxy([chain.noProxy, ...addedNoProxy]);
     return {
       ...base,

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startConnectProxy, startEchoServer, type FakeNtlmOptions } from '../helpers/node-peers.ts';
@@ -78,5 +79,39 @@ describe('the /dev/tty prompt', () => {
     expect(result.tty).toContain('password for alice at the proxy');
     expect(result.tty).not.toContain('typed secret');
     expect(proxy.requests.at(-1)!.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('alice:typed secret').toString('base64')}`);
+  });
+});
+
+describe('hostile proxies', () => {
+  it('stops reading a 407 whose chunked body never ends (bounded memory), exit 3', async () => {
+    const server = createServer((client) => {
+      client.once('data', () => {
+        client.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Digest realm="r", nonce="n"\r\nTransfer-Encoding: chunked\r\n\r\n1');
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = () => {
+          while (!client.destroyed && client.write(chunk));
+          if (!client.destroyed) client.once('drain', pump);
+        };
+        pump();
+      });
+      client.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const result = await runBurrow(['connect', '-x', `http://u:p@127.0.0.1:${port}`, 'example.org', '22'], { input: '' });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/past 1 MiB/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('rejects a control character smuggled into the user name (percent-encoded CR LF), exit 2', async () => {
+    const proxy = await track(startConnectProxy());
+    const result = await runBurrow(['connect', '-x', `http://evil%0D%0AX-Injected:%201:pw@127.0.0.1:${proxy.port}`, 'example.org', '22'], { input: '' });
+    expect(result.code).toBe(2);
+    expect(proxy.connections).toBe(0);
   });
 });

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBannerServer, startConnectProxy, startDigestServer, startEchoServer, startSocks5Server } from '../helpers/node-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
@@ -114,5 +116,25 @@ describe('connect through an https:// proxy', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe('nested');
     expect(front.handshakes).toBe(1);
+  });
+});
+
+describe('a proxy that resets the connection right after accepting it', () => {
+  // A fault no real proxy stages on demand: the reset arrives while burrow is between handshake steps (resolving the
+  // target locally for socks5://, loading the socks package), when no step is listening for errors.
+  it.each([['socks5'], ['socks5h'], ['http']])('%s:// ends with a reasoned exit 5 or 3, never a crash', async (scheme) => {
+    const server = createServer((socket) => socket.resetAndDestroy());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const result = await runBurrow(['connect', '-x', `${scheme}://127.0.0.1:${port}`, 'localhost', '22'], { input: '' });
+        expect(result.stderr).not.toMatch(/internal error|Unhandled|at .*\.mjs|at .*\.cjs/);
+        expect([3, 5]).toContain(result.code);
+      }
+    } finally {
+      server.close();
+    }
   });
 });

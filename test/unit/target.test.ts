@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BurrowError } from '../../src/errors.ts';
-import { formatHostPort, makeTarget, parsePort, validateHost } from '../../src/route/target.ts';
+import { formatHostPort, makeTarget, parsePort, validateHost, parseHostPort } from '../../src/route/target.ts';
 
 function thrown(fn: () => unknown): BurrowError {
   try {
@@ -174,5 +174,31 @@ describe('formatHostPort', () => {
       const target = makeTarget(host, port);
       expect(formatHostPort(target.host, target.port)).toBe(text);
     }
+  });
+});
+
+describe('parseHostPort (every host:port from outside: arguments, config, PAC, Teleport answers)', () => {
+  it.each([
+    ['jump.example.org:22', undefined, { host: 'jump.example.org', port: 22 }],
+    ['[2001:db8::1]:3023', undefined, { host: '2001:db8::1', port: 3023 }],
+    ['jump.example.org', 443, { host: 'jump.example.org', port: 443 }],
+    ['[::1]', 22, { host: '::1', port: 22 }],
+    ['2001:db8::1', 22, { host: '2001:db8::1', port: 22 }],
+    ['  proxy.corp:3128 ', undefined, { host: 'proxy.corp', port: 3128 }],
+  ])('%j (default port %s)', (text, defaultPort, expected) => {
+    expect(parseHostPort(text, defaultPort)).toEqual(expected);
+  });
+
+  it.each([
+    ['x HTTP/1.1\r\n\r\nCONNECT internal.corp:3023'],
+    ['evil\r\nX-Injected: 1:22'],
+    ['host:0'],
+    ['host:65536'],
+    ['host:'],
+    ['host'],
+    [':22'],
+    ['a b:22'],
+  ])('rejects %j with a usage error', (text) => {
+    expect(() => parseHostPort(text)).toThrow(BurrowError);
   });
 });

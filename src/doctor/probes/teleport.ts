@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { formatHostPort } from '../../route/target.ts';
+import { formatHostPort, makeTarget } from '../../route/target.ts';
 import type { TeleportJson } from '../types.ts';
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -97,5 +97,11 @@ function withHost(address: string | null, host: string, defaultPort: number): st
   const name = match[1] ?? match[2] ?? '';
   const portText = match[3];
   const realHost = name === '' || name === '0.0.0.0' || name === '::' ? host : name;
-  return formatHostPort(realHost, portText ? Number(portText) : defaultPort);
+  // The answer comes from the network (and the ping is not certificate-checked): validate it like any target.
+  try {
+    const target = makeTarget(realHost, portText ? portText : defaultPort);
+    return formatHostPort(target.host, target.port);
+  } catch {
+    return null;
+  }
 }
