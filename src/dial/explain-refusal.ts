@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../errors.ts';
+import type { ErrorKind, ProxyAnswer } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort } from '../route/target.ts';
 import { headerValues, type ConnectResponse } from './parse-connect-response.ts';
@@ -8,31 +8,30 @@ export interface Explanation {
   kind: ErrorKind;
   message: string;
   hint: string;
-  /** Schemes offered by the Proxy-Authenticate headers (any status), for callers that need them as data. */
-  authSchemes: string[];
-  /** X-Squid-Error or Proxy-Status, when present. */
-  detail?: string;
 }
 
 export function offeredAuthSchemes(response: ConnectResponse): string[] {
   return headerValues(response, 'proxy-authenticate').map((v) => v.trim().split(/\s+/)[0] ?? v);
 }
 
-export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Explanation {
-  const explanation = explainRefusal(response, proxy, destination);
-  const squidError = headerValues(response, 'x-squid-error')[0];
-  const proxyStatus = headerValues(response, 'proxy-status')[0];
-  const detail = squidError ?? proxyStatus;
-  return { ...explanation, authSchemes: offeredAuthSchemes(response), ...(detail !== undefined ? { detail } : {}) };
+/** The facts of a non-2xx answer, as data (BurrowError.proxyAnswer): doctor reports them field by field. */
+export function proxyAnswerOf(response: ConnectResponse): ProxyAnswer {
+  const detail = answerDetail(response);
+  return { statusCode: response.statusCode, statusLine: response.statusLine, authSchemes: offeredAuthSchemes(response), ...(detail !== undefined ? { detail } : {}) };
+}
+
+/** squid's X-Squid-Error, or the standard Proxy-Status (RFC 9209): the proxy's reason in its own words. */
+function answerDetail(response: ConnectResponse): string | undefined {
+  return headerValues(response, 'x-squid-error')[0] ?? headerValues(response, 'proxy-status')[0];
 }
 
 // Turns a non-2xx CONNECT answer into what the user needs: the proxy's own words, and the likely fix. The 403-to-22
 // case is the one users hit most (corporate proxies often allow CONNECT to 443 only, REFERENCE.md §1 and §3).
-function explainRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Omit<Explanation, 'authSchemes' | 'detail'> {
+export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Explanation {
   const label = displayProxy(proxy);
   const target = formatHostPort(destination.host, destination.port);
   const squidError = headerValues(response, 'x-squid-error')[0];
-  const proxyStatus = headerValues(response, 'proxy-status')[0];
+  const proxyStatus = squidError === undefined ? answerDetail(response) : undefined;
   const detail = squidError ? ` (${squidError})` : proxyStatus ? ` (Proxy-Status: ${proxyStatus})` : '';
   const said = `"${response.statusLine}"${detail}`;
   const status = response.statusCode;

@@ -6,7 +6,7 @@ import { ensureOpen } from './tcp.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
 import type { DialAttempt } from './context.ts';
-import { explainConnectRefusal, offeredAuthSchemes } from './explain-refusal.ts';
+import { explainConnectRefusal, offeredAuthSchemes, proxyAnswerOf } from './explain-refusal.ts';
 import { drainBody, keepsConnection } from './http-body.ts';
 import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
 
@@ -60,14 +60,9 @@ export async function httpConnect(
     try {
       head = await readResponseHead(stream, buffered, label, target);
     } catch (error) {
-      if (!(error instanceof SilentClose) || !reused) throw error;
+      if (!(error instanceof ClosedBeforeAnswer) || !error.silent || !reused) throw error;
       if (mustStay) {
-        throw new BurrowError('auth', `the proxy ${label} closed the connection in the middle of its authentication handshake for CONNECT ${target}`, {
-          proxy: label,
-          target,
-          said: 'connection closed',
-          hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
-        });
+        throw closedMidHandshake(label, target, 'connection closed');
       }
       log.debug('proxy closed a kept-alive connection; reconnecting', { proxy: label });
       attempt.phase = `reconnecting to proxy ${label} to authenticate`;
@@ -102,12 +97,7 @@ export async function httpConnect(
       reused = true;
     } else if (next.sameConnection) {
       stream.destroy();
-      throw new BurrowError('auth', `the proxy ${label} closed the connection in the middle of its authentication handshake for CONNECT ${target}`, {
-        proxy: label,
-        target,
-        said: response.statusLine,
-        hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
-      });
+      throw closedMidHandshake(label, target, response.statusLine);
     } else {
       stream.destroy();
       attempt.phase = `reconnecting to proxy ${label} to authenticate`;
@@ -119,18 +109,29 @@ export async function httpConnect(
   }
 }
 
+function closedMidHandshake(label: string, target: string, said: string): BurrowError {
+  return new BurrowError('auth', `the proxy ${label} closed the connection in the middle of its authentication handshake for CONNECT ${target}`, {
+    proxy: label,
+    target,
+    said,
+    hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
+  });
+}
+
 /**
- * The proxy closed without a byte of answer. On a fresh connection that is a refusal like any other (the message
- * says so); on a reused one, the caller reconnects.
+ * The proxy closed before a complete answer. With no byte at all on a reused connection (`silent`), the caller
+ * reconnects: a proxy may drop a kept-alive connection without saying so.
  */
-class SilentClose extends BurrowError {
-  constructor(label: string, target: string) {
-    super('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}`, {
+class ClosedBeforeAnswer extends BurrowError {
+  readonly silent: boolean;
+  constructor(label: string, target: string, received: number) {
+    super('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}${received ? ` (after ${received} bytes of an incomplete answer)` : ''}`, {
       proxy: label,
       target,
       said: 'connection closed',
       hint: 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
     });
+    this.silent = received === 0;
   }
 }
 
@@ -172,20 +173,7 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
       check();
     };
-    const onEnd = () => {
-      if (received.length === 0) {
-        fail(new SilentClose(label, target));
-        return;
-      }
-      fail(
-        new BurrowError('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}${received.length ? ` (after ${received.length} bytes of an incomplete answer)` : ''}`, {
-          proxy: label,
-          target,
-          said: 'connection closed',
-          hint: 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
-        }),
-      );
-    };
+    const onEnd = () => fail(new ClosedBeforeAnswer(label, target, received.length));
     const onError = (error: NodeJS.ErrnoException) => {
       fail(
         new BurrowError('unreachable', `the connection to the proxy ${label} failed while waiting for its CONNECT answer: ${error.code ?? error.message}`, {
@@ -209,11 +197,6 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
     // An earlier hop or round hands the stream over paused (explicitly: a new 'data' listener alone would not start it).
     stream.resume();
   });
-}
-
-function proxyAnswerOf(response: ConnectResponse) {
-  const detail = headerValues(response, 'x-squid-error')[0] ?? headerValues(response, 'proxy-status')[0];
-  return { statusCode: response.statusCode, statusLine: response.statusLine, authSchemes: offeredAuthSchemes(response), ...(detail !== undefined ? { detail } : {}) };
 }
 
 function withProxyAnswer(error: unknown, response: ConnectResponse): unknown {

@@ -7,12 +7,11 @@ import { BurrowError, usageError } from '../errors.ts';
 import { displayProxy, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
 import { formatPorts, matchRules, namesTargetExactly } from './rules.ts';
 import { formatTarget, printable, type Target } from './target.ts';
-import type { BurrowConfig, CredentialRef } from './config.ts';
+import type { BurrowConfig } from './config.ts';
 import type { PacScript } from './pac.ts';
 import type { ProxychainsConf } from './proxychains.ts';
-import { registerSecret } from '../secrets.ts';
 // The same netrc reader the dialer uses (a pure parser, already in the connect bundle).
-import { netrcLookup, parseNetrc } from '../dial/auth/netrc.ts';
+import { configPasswords, withConfigCredentials } from './config-credentials.ts';
 
 export interface RouteOptions {
   /** --proxy URLs: a chain, first hop first. Overrides the environment and NO_PROXY from the environment. */
@@ -269,65 +268,7 @@ async function loadConfig(options: RouteOptions): Promise<BurrowConfig | undefin
 export async function configSecrets(options: RouteOptions): Promise<string[]> {
   const config = await loadConfig(options);
   if (!config) return [];
-  const found: string[] = [];
-  for (const ref of config.credentials) {
-    const password = ref.from === 'inline' ? ref.password : ref.from === 'env' ? options.env[ref.passwordEnv ?? 'BURROW_PROXY_PASSWORD'] : undefined;
-    if (password) {
-      registerSecret(password);
-      found.push(password);
-    }
-  }
-  return found;
-}
-
-/** credentials: of the config file, for a hop whose URL has none. */
-function withConfigCredentials(hop: ProxyEndpoint, config: BurrowConfig, env: Environment, warnings: string[]): ProxyEndpoint {
-  if (hop.username !== undefined || hop.password !== undefined) return hop;
-  const ref = config.credentials.find((c) => c.host === hop.host.toLowerCase() && (c.port === undefined || c.port === hop.port));
-  if (!ref) return hop;
-  const found = lookupCredentials(ref, hop, env);
-  if (found.warning && !warnings.includes(found.warning)) warnings.push(`${config.file}:${ref.line}: ${found.warning}`);
-  if (found.username === undefined) return hop;
-  if (found.password !== undefined) registerSecret(found.password);
-  return { ...hop, username: found.username, ...(found.password !== undefined ? { password: found.password } : {}) };
-}
-
-function lookupCredentials(ref: CredentialRef, hop: ProxyEndpoint, env: Environment): { username?: string; password?: string; warning?: string } {
-  switch (ref.from) {
-    case 'inline':
-      return ref.user === undefined ? { warning: 'credentials with a password need user:' } : { username: ref.user, password: ref.password ?? '' };
-    case 'env': {
-      const userName = ref.userEnv ?? 'BURROW_PROXY_USER';
-      const passwordName = ref.passwordEnv ?? 'BURROW_PROXY_PASSWORD';
-      const username = ref.user ?? env[userName];
-      const password = env[passwordName];
-      if (!username) return { warning: `credentials for ${hop.host}: ${userName} is not set` };
-      if (password === undefined) return { username, warning: `credentials for ${hop.host}: ${passwordName} is not set` };
-      return { username, password };
-    }
-    case 'prompt':
-      // The password is asked for on /dev/tty when the proxy answers 407 (the dialer's prompt); the user name may
-      // come from here.
-      return ref.user === undefined ? {} : { username: ref.user };
-    case 'netrc': {
-      const file = env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        return { warning: `credentials for ${hop.host} from netrc: cannot read ${file}` };
-      }
-      return netrcCredentials(text, ref, hop, file);
-    }
-  }
-}
-
-function netrcCredentials(text: string, ref: CredentialRef, hop: ProxyEndpoint, file: string): { username?: string; password?: string; warning?: string } {
-  const entry = netrcLookup(parseNetrc(text), hop.host);
-  if (!entry || entry.login === undefined || (ref.user !== undefined && entry.login !== ref.user)) {
-    return { warning: `credentials for ${hop.host} from netrc: no "machine ${hop.host}"${ref.user ? ` with login ${ref.user}` : ''} in ${file}` };
-  }
-  return { username: entry.login, password: entry.password ?? '' };
+  return configPasswords(config, options.env);
 }
 
 function hopWarnings(hops: ProxyEndpoint[], origin: string): string[] {

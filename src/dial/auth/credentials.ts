@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Environment } from '../../route/environment.ts';
 import type { ProxyEndpoint } from '../../route/proxy-url.ts';
 import { registerSecret } from '../../secrets.ts';
-import { netrcLookup, parseNetrc } from './netrc.ts';
+import { netrcLookup, readNetrc } from './netrc.ts';
 
 export interface CredentialSource {
   username: string;
@@ -26,14 +24,8 @@ export function withCredentials(proxy: ProxyEndpoint, env: Environment): { proxy
 }
 
 function fromNetrc(host: string, env: Environment): CredentialSource | undefined {
-  const file = env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const entry = netrcLookup(parseNetrc(text), host);
+  const read = readNetrc(env);
+  const entry = read && netrcLookup(read.netrc, host);
   if (!entry || entry.login === undefined) return undefined;
   return { username: entry.login, password: entry.password ?? '', source: env.NETRC ? '$NETRC' : '~/.netrc' };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 // A ~/.netrc reader for proxy credentials (`machine PROXYHOST login USER password PASS`), as curl and ftp read it:
 // whitespace-separated tokens, double-quoted tokens with backslash escapes, `default` as the fallback entry,
 // `macdef` bodies skipped up to the next blank line. Pure: parse text, then look a host up.
@@ -89,4 +91,19 @@ export function parseNetrc(text: string): Netrc {
 
 export function netrcLookup(netrc: Netrc, host: string): NetrcEntry | undefined {
   return netrc.machines.get(host.toLowerCase()) ?? netrc.fallback;
+}
+
+/** The netrc file burrow reads: $NETRC, else ~/.netrc (as curl). */
+export function netrcPath(env: Readonly<Record<string, string | undefined>>): string {
+  return env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
+}
+
+/** The parsed netrc file, or undefined when there is none (or it cannot be read). */
+export function readNetrc(env: Readonly<Record<string, string | undefined>>): { netrc: Netrc; file: string } | undefined {
+  const file = netrcPath(env);
+  try {
+    return { netrc: parseNetrc(readFileSync(file, 'utf8')), file };
+  } catch {
+    return undefined;
+  }
 }
