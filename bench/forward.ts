@@ -2,9 +2,13 @@
 // through one local squid (no auth), on 127.0.0.1 only (issue 3, "Benchmarks"). Not a test: nothing is asserted; it
 // prints a table and writes bench/results/forward-latest.json. Each forwarder is started afresh for each part.
 //
-//   (1) connection rate: short tunnels (connect, send 16 bytes, read them back from the echo target, end, wait for
-//       the close), BENCH_FWD_CONNS of them one after another and again with BENCH_FWD_CONCURRENCY at once, after a
-//       warm-up; tunnels per second, latency percentiles, and the CPU the forwarder (and squid) spent per tunnel.
+//   (1) connection rate: short tunnels (connect, send 16 bytes, read them back from the echo target, which then
+//       closes; wait for the close), BENCH_FWD_CONNS of them one after another and again with BENCH_FWD_CONCURRENCY
+//       at once, BENCH_FWD_RUNS rounds (round-robin) after a warm-up; tunnels per second (the median round), latency
+//       percentiles, and the CPU the forwarder (and squid) spent per tunnel. The target closing first keeps
+//       TIME_WAIT on the listening side of each hop: with the client closing first, tens of thousands of TIME_WAIT
+//       sockets on ephemeral ports made every connect() (the forwarders' and squid's) slower as the run went on,
+//       which penalised whichever forwarder came last.
 //   (2) throughput: BENCH_FWD_STREAMS parallel streams of BENCH_FWD_STREAM_BYTES each (written by a worker thread
 //       from one zero-filled buffer) to the counting sink; aggregate MB/s (10^6) from the worker's start until the
 //       sink has every byte, median of BENCH_FWD_RUNS (round-robin).
@@ -17,7 +21,7 @@
 //
 // Settings (environment): BENCH_FWD_CONNS (1000), BENCH_FWD_CONCURRENCY (8), BENCH_FWD_STREAMS (8),
 // BENCH_FWD_STREAM_BYTES (128M), BENCH_FWD_RUNS (3), BENCH_FWD_IDLE (1000), BENCH_FWD_PARTS (rate,throughput,memory),
-// BENCH_TOOLS (socat,proxytunnel,burrow), BENCH_BURROW (another burrow executable, e.g. a scratch build),
+// BENCH_TOOLS (socat,socat-backlog,proxytunnel,burrow), BENCH_BURROW (another burrow executable, e.g. a scratch build),
 // BENCH_OUT (default bench/results/forward-latest.json).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -322,8 +326,12 @@ async function startForwarder(c: ForwardCandidate, targetPort: number): Promise<
 // ---------------------------------------------------------------------------------------------------------------
 // Clients
 
-/** One short tunnel: connect, send PAYLOAD, read it back, end, wait for the close. Resolves ms, or why it failed. */
-function shortTunnel(port: number): Promise<number | string> {
+/**
+ * One short tunnel: connect, send PAYLOAD, read it back, wait for the close. Resolves ms, or why it failed. With
+ * `clientEnds` the client ends once it has the echo (the plain echo target); else the target ends first (see
+ * EchoTargetOptions.closeAfterBytes) and the client answers its FIN.
+ */
+function shortTunnel(port: number, clientEnds = true): Promise<number | string> {
   return new Promise((resolveTunnel) => {
     const t0 = performance.now();
     const socket = net.connect({ port, host: LOOPBACK, noDelay: true });
@@ -340,7 +348,7 @@ function shortTunnel(port: number): Promise<number | string> {
     socket.on('connect', () => socket.write(PAYLOAD));
     socket.on('data', (chunk: Buffer) => {
       got += chunk.length;
-      if (got >= PAYLOAD.length) socket.end();
+      if (got >= PAYLOAD.length && clientEnds) socket.end();
     });
     socket.on('error', (e: NodeJS.ErrnoException) => finish(`error ${e.code ?? e.message} (${got} bytes back)`));
     socket.on('close', () => finish(got >= PAYLOAD.length ? performance.now() - t0 : `closed with ${got} of ${PAYLOAD.length} bytes back`));
@@ -406,14 +414,21 @@ interface RateSample {
   /** CPU the forwarder's process tree spent per tunnel (µs), and squid's. */
   forwarderCpuUsPerConn?: number;
   squidCpuUsPerConn?: number;
+  /** This process (clients and echo target) per tunnel, and the machine's busy cores over the run. */
+  benchCpuUsPerConn?: number;
+  busyCores?: number;
 }
 
 async function rateRun(f: Forwarder, squid: SquidPeer, conns: number, concurrency: number): Promise<RateSample> {
   const cpu0 = treeCpu(f.root);
   const squid0 = treeCpu(squid.pid);
+  const bench0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
   const t0 = performance.now();
-  const results = await pool(conns, concurrency, () => shortTunnel(f.port));
+  const results = await pool(conns, concurrency, () => shortTunnel(f.port, false));
   const seconds = (performance.now() - t0) / 1000;
+  const busyCores = (machineBusySeconds() - busy0) / seconds;
+  const benchUsage = process.cpuUsage(bench0);
   // Forked children that just finished may not be reaped yet: give their CPU time a moment to reach the parent.
   await sleep(100);
   const cpu = treeCpu(f.root) - cpu0;
@@ -433,12 +448,21 @@ async function rateRun(f: Forwarder, squid: SquidPeer, conns: number, concurrenc
     maxMs: round(times.length ? Math.max(...times) : undefined, 1),
     forwarderCpuUsPerConn: round((cpu / conns) * 1e6, 0),
     squidCpuUsPerConn: round((squidCpu / conns) * 1e6, 0),
+    benchCpuUsPerConn: round((benchUsage.user + benchUsage.system) / conns, 0),
+    busyCores: round(busyCores, 2),
   };
 }
 
 interface RateRow {
+  /** The run with the median rate (its latencies and CPU figures belong to that run). */
   sequential?: RateSample;
   concurrent?: RateSample;
+  runs: { sequential: RateSample[]; concurrent: RateSample[] };
+}
+
+function medianRun(samples: RateSample[]): RateSample | undefined {
+  const sorted = [...samples].sort((a, b) => (a.perSecond ?? 0) - (b.perSecond ?? 0));
+  return sorted[(sorted.length - 1) >> 1];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -487,6 +511,8 @@ interface ThroughputSample {
   /** This process (writer thread and sink) per GB, and how many of the machine's cores were busy on average. */
   benchCpuSecondsPerGB?: number;
   busyCores?: number;
+  /** Busy cores not accounted for by the forwarder, squid or this process: other load (and kernel threads). */
+  otherCores?: number;
   note?: string;
 }
 
@@ -517,7 +543,10 @@ async function throughputRun(f: Forwarder, sink: Sink, squid: SquidPeer, streamB
   const cpu = treeCpu(f.root) - cpu0;
   const squidCpu = treeCpu(squid.pid) - squid0;
   const benchUsage = process.cpuUsage(bench0);
-  const busyCores = (machineBusySeconds() - busy0) / ((performance.now() - t0) / 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const benchCpu = (benchUsage.user + benchUsage.system) / 1e6;
+  const busyCores = (machineBusySeconds() - busy0) / elapsed;
+  const otherCores = busyCores - (cpu + squidCpu + benchCpu) / elapsed;
   worker.postMessage('close');
   await Promise.race([new Promise((r) => worker.once('exit', r)), sleep(2000).then(() => worker.terminate())]);
   const ok = run.completeAt !== undefined && run.bytes === total;
@@ -535,8 +564,9 @@ async function throughputRun(f: Forwarder, sink: Sink, squid: SquidPeer, streamB
       ? {
           forwarderCpuSecondsPerGB: round(cpu / gb, 2),
           squidCpuSecondsPerGB: round(squidCpu / gb, 2),
-          benchCpuSecondsPerGB: round((benchUsage.user + benchUsage.system) / 1e6 / gb, 2),
+          benchCpuSecondsPerGB: round(benchCpu / gb, 2),
           busyCores: round(busyCores, 2),
+          otherCores: round(otherCores, 2),
         }
       : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),
@@ -609,40 +639,47 @@ interface Row {
     squidCpuSecondsPerGB?: number;
     benchCpuSecondsPerGB?: number;
     busyCores?: number;
+    otherCores?: number;
   };
   memory?: MemorySample;
   errors: string[];
+}
+
+function rangeOf(r: Row, concurrency: number): string {
+  const all = (concurrency === 1 ? r.rate?.runs.sequential : r.rate?.runs.concurrent) ?? [];
+  const v = all.map((s) => s.perSecond).filter((x): x is number => x !== undefined);
+  return v.length ? `${Math.min(...v)}–${Math.max(...v)}` : '—';
 }
 
 function printReport(rows: Row[]): void {
   const live = rows.filter((r) => !r.skipped);
   for (const r of rows.filter((r) => r.skipped)) console.log(`skipped ${r.label}: ${r.skipped}`);
   if (settings.parts.has('rate')) {
-    console.log(`\n(1) Short tunnels: connect, ${PAYLOAD.length} bytes echoed, end, close — ${settings.conns} each, after ${WARMUP_CONNS} warm-up`);
-    console.log(`${pad('forwarder', 32)} ${pad('conc', 4, true)} ${pad('tunnels/s', 9, true)} ${pad('p50 ms', 7, true)} ${pad('p99 ms', 7, true)} ${pad('max ms', 7, true)} ${pad('fwd CPU µs', 11, true)} ${pad('squid µs', 9, true)} ${pad('failed', 6, true)}`);
+    console.log(`\n(1) Short tunnels: connect, ${PAYLOAD.length} bytes echoed, the target closes — ${settings.conns} per run, the run with the median rate of ${settings.runs} (after ${WARMUP_CONNS} warm-up)`);
+    console.log(`${pad('forwarder', 32)} ${pad('conc', 4, true)} ${pad('tunnels/s', 9, true)} ${pad('min–max', 11, true)} ${pad('p50 ms', 7, true)} ${pad('p99 ms', 7, true)} ${pad('max ms', 7, true)} ${pad('fwd CPU µs', 11, true)} ${pad('squid µs', 9, true)} ${pad('bench µs', 9, true)} ${pad('busy', 5, true)} ${pad('failed', 6, true)}`);
     for (const r of live) {
       for (const s of [r.rate?.sequential, r.rate?.concurrent]) {
         if (!s) continue;
         console.log(
-          `${pad(r.label, 32)} ${pad(String(s.concurrency), 4, true)} ${pad(fmt(s.perSecond, 0), 9, true)} ${pad(fmt(s.p50Ms, 2), 7, true)} ${pad(fmt(s.p99Ms, 2), 7, true)} ${pad(fmt(s.maxMs, 1), 7, true)} ${pad(fmt(s.forwarderCpuUsPerConn, 0), 11, true)} ${pad(fmt(s.squidCpuUsPerConn, 0), 9, true)} ${pad(String(s.failures), 6, true)}`,
+          `${pad(r.label, 32)} ${pad(String(s.concurrency), 4, true)} ${pad(fmt(s.perSecond, 0), 9, true)} ${pad(rangeOf(r, s.concurrency), 11, true)} ${pad(fmt(s.p50Ms, 2), 7, true)} ${pad(fmt(s.p99Ms, 2), 7, true)} ${pad(fmt(s.maxMs, 1), 7, true)} ${pad(fmt(s.forwarderCpuUsPerConn, 0), 11, true)} ${pad(fmt(s.squidCpuUsPerConn, 0), 9, true)} ${pad(fmt(s.benchCpuUsPerConn, 0), 9, true)} ${pad(fmt(s.busyCores, 2), 5, true)} ${pad(String(s.failures), 6, true)}`,
         );
         if (s.firstFailure) console.log(`    first failure: ${s.firstFailure}`);
       }
     }
-    console.log('fwd CPU / squid µs: CPU time per tunnel of the forwarder (its whole process tree) and of squid.');
+    console.log('fwd CPU / squid / bench µs: CPU time per tunnel of the forwarder (its whole process tree), squid, and this process (clients, target); busy: cores busy machine-wide.');
   }
   if (settings.parts.has('throughput')) {
     const mib = settings.streamBytes / 2 ** 20;
     console.log(`\n(2) Throughput: ${settings.streams} parallel streams × ${fmt(mib, 0)} MiB to a counting sink, median of ${settings.runs}`);
-    console.log(`${pad('forwarder', 32)} ${pad('MB/s', 7, true)} ${pad('min–max', 11, true)} ${pad('steady', 7, true)} ${pad('fwd CPU s/GB', 13, true)} ${pad('squid s/GB', 11, true)} ${pad('bench s/GB', 11, true)} ${pad('busy cores', 11, true)}`);
+    console.log(`${pad('forwarder', 32)} ${pad('MB/s', 7, true)} ${pad('min–max', 11, true)} ${pad('steady', 7, true)} ${pad('fwd CPU s/GB', 13, true)} ${pad('squid s/GB', 11, true)} ${pad('bench s/GB', 11, true)} ${pad('busy cores', 11, true)} ${pad('other', 6, true)}`);
     for (const r of live) {
       const t = r.throughput;
       if (!t) continue;
       const range = t.min !== undefined ? `${fmt(t.min, 0)}–${fmt(t.max, 0)}` : '—';
-      console.log(`${pad(r.label, 32)} ${pad(fmt(t.mbps), 7, true)} ${pad(range, 11, true)} ${pad(fmt(t.steadyMbps), 7, true)} ${pad(fmt(t.forwarderCpuSecondsPerGB, 2), 13, true)} ${pad(fmt(t.squidCpuSecondsPerGB, 2), 11, true)} ${pad(fmt(t.benchCpuSecondsPerGB, 2), 11, true)} ${pad(`${fmt(t.busyCores, 2)}/${os.cpus().length}`, 11, true)}`);
+      console.log(`${pad(r.label, 32)} ${pad(fmt(t.mbps), 7, true)} ${pad(range, 11, true)} ${pad(fmt(t.steadyMbps), 7, true)} ${pad(fmt(t.forwarderCpuSecondsPerGB, 2), 13, true)} ${pad(fmt(t.squidCpuSecondsPerGB, 2), 11, true)} ${pad(fmt(t.benchCpuSecondsPerGB, 2), 11, true)} ${pad(`${fmt(t.busyCores, 2)}/${os.cpus().length}`, 11, true)} ${pad(fmt(t.otherCores, 2), 6, true)}`);
       for (const s of t.samples) if (s.note) console.log(`    note: ${s.note}`);
     }
-    console.log('CPU s/GB: the forwarder (its process tree), squid, and this process (the writer thread and the sink); busy cores: the whole machine.');
+    console.log('CPU s/GB: the forwarder (its process tree), squid, and this process (the writer thread and the sink); busy cores: the whole machine; other: busy cores none of those three account for (other load, kernel threads).');
   }
   if (settings.parts.has('memory')) {
     console.log(`\n(3) Idle tunnels: memory of the forwarder's process tree with ${settings.idle} open (each echoed once) vs none`);
@@ -728,6 +765,7 @@ async function main(): Promise<number> {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
     else process.stderr.write(`${line}\n`);
   };
+  const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const why = whyCannotRun('squid');
   if (why) {
     console.error(`bench:forward: cannot run: ${why}. The benchmark measures every forwarder through a real local squid.`);
@@ -746,10 +784,12 @@ async function main(): Promise<number> {
   let squid: SquidPeer | undefined;
   let sink: Sink | undefined;
   let target: EchoTarget | undefined;
+  let shortTarget: EchoTarget | undefined;
   const cleanup = async (): Promise<void> => {
     for (const f of [...started]) await f.stop();
     sink?.close();
     target?.close();
+    shortTarget?.close();
     await squid?.stop();
   };
   process.once('SIGINT', () => {
@@ -762,6 +802,8 @@ async function main(): Promise<number> {
     squid = await startSquid();
     sink = await startSink();
     target = await startEchoTarget();
+    // The short tunnels' target ends each connection after the echo (TIME_WAIT then stays off the clients' ports).
+    shortTarget = await startEchoTarget({ closeAfterBytes: PAYLOAD.length });
     const node = findBinary('node') ?? process.execPath;
     const setup: Setup = { squidPort: squid.port, burrow: settings.burrow, node };
     const candidates = forwardCandidates(setup).filter((c) => !settings.tools || settings.tools.has(c.id));
@@ -792,20 +834,36 @@ async function main(): Promise<number> {
     const runnable = active.filter(({ row }) => !row.skipped);
 
     if (settings.parts.has('rate')) {
-      for (const { c, row } of runnable) {
-        progress(`rate ${c.id}`);
-        const f = await startForwarder(c, target.port);
-        try {
-          await pool(WARMUP_CONNS, settings.concurrency, () => shortTunnel(f.port));
-          const sequential = await rateRun(f, squid, settings.conns, 1);
-          progress(`rate ${c.id} one at a time: ${sequential.perSecond} tunnels/s${sequential.failures ? `, ${sequential.failures} failed` : ''}`);
-          await sleep(200);
-          const concurrent = await rateRun(f, squid, settings.conns, settings.concurrency);
-          progress(`rate ${c.id} ${settings.concurrency} at once: ${concurrent.perSecond} tunnels/s${concurrent.failures ? `, ${concurrent.failures} failed` : ''}`);
-          row.rate = { sequential, concurrent };
-        } finally {
-          await f.stop();
+      const forwarders = new Map<string, Forwarder>();
+      try {
+        for (const { c, row } of runnable) {
+          progress(`rate ${c.id}: warm-up`);
+          const f = await startForwarder(c, shortTarget.port);
+          forwarders.set(c.id, f);
+          await pool(WARMUP_CONNS, settings.concurrency, () => shortTunnel(f.port, false));
+          row.rate = { runs: { sequential: [], concurrent: [] } };
         }
+        // Round-robin, so that drift (squid's state, other load) spreads over every forwarder.
+        for (let r = 0; r < settings.runs; r++) {
+          for (const { c, row } of runnable) {
+            const f = forwarders.get(c.id)!;
+            const sequential = await rateRun(f, squid, settings.conns, 1);
+            await sleep(200);
+            const concurrent = await rateRun(f, squid, settings.conns, settings.concurrency);
+            await sleep(200);
+            row.rate!.runs.sequential.push(sequential);
+            row.rate!.runs.concurrent.push(concurrent);
+            const failed = sequential.failures + concurrent.failures;
+            progress(`rate ${c.id} run ${r + 1}/${settings.runs}: ${sequential.perSecond} tunnels/s one at a time, ${concurrent.perSecond} with ${settings.concurrency} at once${failed ? `, ${failed} failed` : ''}`);
+          }
+        }
+      } finally {
+        for (const f of forwarders.values()) await f.stop();
+      }
+      for (const { row } of runnable) {
+        const seq = medianRun(row.rate!.runs.sequential);
+        const conc = medianRun(row.rate!.runs.concurrent);
+        row.rate = { ...(seq ? { sequential: seq } : {}), ...(conc ? { concurrent: conc } : {}), runs: row.rate!.runs };
       }
     }
 
@@ -834,7 +892,7 @@ async function main(): Promise<number> {
       }
       for (const { row } of streamers) {
         const good = row.throughput!.samples.filter((s) => s.ok);
-        const pick = (k: 'mbps' | 'steadyMbps' | 'forwarderCpuSecondsPerGB' | 'squidCpuSecondsPerGB' | 'benchCpuSecondsPerGB' | 'busyCores') => good.map((s) => s[k]).filter((x): x is number => x !== undefined);
+        const pick = (k: 'mbps' | 'steadyMbps' | 'forwarderCpuSecondsPerGB' | 'squidCpuSecondsPerGB' | 'benchCpuSecondsPerGB' | 'busyCores' | 'otherCores') => good.map((s) => s[k]).filter((x): x is number => x !== undefined);
         row.throughput = {
           ...row.throughput!,
           mbps: round(median(pick('mbps'))),
@@ -845,6 +903,7 @@ async function main(): Promise<number> {
           squidCpuSecondsPerGB: round(median(pick('squidCpuSecondsPerGB')), 2),
           benchCpuSecondsPerGB: round(median(pick('benchCpuSecondsPerGB')), 2),
           busyCores: round(median(pick('busyCores')), 2),
+          otherCores: round(median(pick('otherCores')), 2),
         };
       }
     }
@@ -872,8 +931,9 @@ async function main(): Promise<number> {
       node: nodeVersion(node),
       squid: squidVersion(),
       openFiles: limits,
+      loadAverageAtStart: loadAtStart,
     };
-    console.log(`burrow bench:forward — ${new Date().toISOString()} — ${machine.cpu ?? 'unknown CPU'}, ${machine.cores} cores, node ${machine.node}, ${machine.squid ?? 'squid'} on 127.0.0.1:${squid.port}; ulimit -n ${limits.soft ?? 'unlimited'}`);
+    console.log(`burrow bench:forward — ${new Date().toISOString()} — ${machine.cpu ?? 'unknown CPU'}, ${machine.cores} cores, node ${machine.node}, ${machine.squid ?? 'squid'} on 127.0.0.1:${squid.port}; ulimit -n ${limits.soft ?? 'unlimited'}; load average at start ${loadAtStart.join(' ')}`);
     if (settings.burrow !== resolve(`${ROOT}/bin/burrow`)) console.log(`burrow under test: ${settings.burrow} (BENCH_BURROW)`);
     for (const n of limitNote) console.log(`note: ${n}`);
     for (const r of rows) if (r.note && !r.skipped) console.log(`note: ${r.label}: ${r.note}`);

@@ -130,7 +130,16 @@ export interface EchoTarget {
   close(): void;
 }
 
-export async function startEchoTarget(): Promise<EchoTarget> {
+export interface EchoTargetOptions {
+  /**
+   * End each connection once this many bytes have been echoed: the target closes first, like an HTTP/1.0 server, so
+   * TIME_WAIT stays on the listening side of each hop instead of piling up on the ephemeral ports of the clients
+   * (tens of thousands of those make every later connect() slower). Default: echo until the client ends.
+   */
+  closeAfterBytes?: number;
+}
+
+export async function startEchoTarget(options: EchoTargetOptions = {}): Promise<EchoTarget> {
   let waiting: ((acceptedAt: number) => void) | undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -138,7 +147,12 @@ export async function startEchoTarget(): Promise<EchoTarget> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.on('data', (chunk: Buffer) => socket.write(chunk));
+    let echoed = 0;
+    socket.on('data', (chunk: Buffer) => {
+      socket.write(chunk);
+      echoed += chunk.length;
+      if (options.closeAfterBytes !== undefined && echoed >= options.closeAfterBytes) socket.end();
+    });
     const resolve = waiting;
     waiting = undefined;
     resolve?.(acceptedAt);

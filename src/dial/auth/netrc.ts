@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 // A ~/.netrc reader for proxy credentials (`machine PROXYHOST login USER password PASS`), as curl and ftp read it:
 // whitespace-separated tokens, double-quoted tokens with backslash escapes, `default` as the fallback entry,
@@ -98,11 +98,21 @@ export function netrcPath(env: Readonly<Record<string, string | undefined>>): st
   return env.NETRC || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.netrc');
 }
 
-/** The parsed netrc file, or undefined when there is none (or it cannot be read). */
+let cached: { file: string; mtimeMs: number; size: number; netrc: Netrc } | undefined;
+
+/**
+ * The parsed netrc file, or undefined when there is none (or it cannot be read). `burrow forward` asks for every
+ * tunnel: a stat (no exception when the file is missing, the common case) decides whether to read it again.
+ */
 export function readNetrc(env: Readonly<Record<string, string | undefined>>): { netrc: Netrc; file: string } | undefined {
   const file = netrcPath(env);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (cached && cached.file === file && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return { netrc: cached.netrc, file };
   try {
-    return { netrc: parseNetrc(readFileSync(file, 'utf8')), file };
+    const netrc = parseNetrc(readFileSync(file, 'utf8'));
+    cached = { file, mtimeMs: stat.mtimeMs, size: stat.size, netrc };
+    return { netrc, file };
   } catch {
     return undefined;
   }
