@@ -65,6 +65,23 @@ export function usageError(message: string, hint?: string): BurrowError {
   return new BurrowError('usage', message, hint === undefined ? {} : { hint });
 }
 
+/**
+ * A copy of `error` with some details replaced: kind, message and every detail are kept unless `patch` names them
+ * (a key given as undefined removes that detail); the cause is `error` itself unless the patch gives another.
+ */
+export function withDetails(error: BurrowError, patch: Partial<BurrowErrorDetails> & { kind?: ErrorKind; message?: string }): BurrowError {
+  const pick = <K extends keyof BurrowErrorDetails>(key: K, current: BurrowErrorDetails[K]): BurrowErrorDetails[K] => (key in patch ? patch[key] : current);
+  const details: BurrowErrorDetails = {
+    hint: pick('hint', error.hint),
+    proxy: pick('proxy', error.proxy),
+    target: pick('target', error.target),
+    said: pick('said', error.said),
+    proxyAnswer: pick('proxyAnswer', error.proxyAnswer),
+    cause: pick('cause', error),
+  };
+  return new BurrowError(patch.kind ?? error.kind, patch.message ?? error.message, details);
+}
+
 export function isBurrowError(error: unknown): error is BurrowError {
   return error instanceof BurrowError;
 }

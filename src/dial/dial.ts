@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { BurrowError, isBurrowError } from '../errors.ts';
+import { BurrowError, isBurrowError, withDetails } from '../errors.ts';
 import type { RouteAlternative, RoutePlan } from '../route/plan.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort, formatTarget, type Target } from '../route/target.ts';
@@ -98,25 +98,17 @@ export function deadHop(error: BurrowError, hops: ProxyEndpoint[]): number {
 }
 
 function perAlternativeTimeout(error: BurrowError): BurrowError {
-  return new BurrowError(error.kind, error.message, {
-    ...(error.proxy ? { proxy: error.proxy } : {}),
-    ...(error.target ? { target: error.target } : {}),
+  return withDetails(error, {
     said: 'timeout',
     hint: 'no answer within the limit for one route alternative (--alternative-timeout, or timeouts.alternative in the config file); the next alternative was tried',
-    cause: error,
+    proxyAnswer: undefined,
   });
 }
 
 function withTriedRoutes(worst: BurrowError, plan: RoutePlan, failures: Array<BurrowError | undefined>): BurrowError {
   const tried = plan.alternatives.map((a, i) => `${describeHops(a.hops)}: ${failures[i]?.said ?? failures[i]?.kind ?? 'not tried (no time left)'}`);
-  const hint = `${worst.hint ? `${worst.hint}. ` : ''}All ${plan.alternatives.length} route alternatives failed (${tried.join('; ')}); \`burrow route\` shows where they come from`;
-  return new BurrowError(worst.kind, worst.message, {
-    ...(worst.proxy ? { proxy: worst.proxy } : {}),
-    ...(worst.target ? { target: worst.target } : {}),
-    ...(worst.said ? { said: worst.said } : {}),
-    ...(worst.proxyAnswer ? { proxyAnswer: worst.proxyAnswer } : {}),
-    hint,
-    cause: worst,
+  return withDetails(worst, {
+    hint: `${worst.hint ? `${worst.hint}. ` : ''}All ${plan.alternatives.length} route alternatives failed (${tried.join('; ')}); \`burrow route\` shows where they come from`,
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { BurrowError } from '../errors.ts';
+import { BurrowError, withDetails } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort, validateHost } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
@@ -201,14 +201,7 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
 
 function withProxyAnswer(error: unknown, response: ConnectResponse): unknown {
   if (!(error instanceof BurrowError) || error.proxyAnswer) return error;
-  return new BurrowError(error.kind, error.message, {
-    ...(error.hint !== undefined ? { hint: error.hint } : {}),
-    ...(error.proxy !== undefined ? { proxy: error.proxy } : {}),
-    ...(error.target !== undefined ? { target: error.target } : {}),
-    ...(error.said !== undefined ? { said: error.said } : {}),
-    proxyAnswer: proxyAnswerOf(response),
-    cause: error,
-  });
+  return withDetails(error, { proxyAnswer: proxyAnswerOf(response) });
 }
 
 function refusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): BurrowError {

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.ts';
-import { readVariable, type Environment } from '../route/environment.ts';
+import { configuredProxyTexts, type Environment } from '../route/environment.ts';
 import { displayProxy, parseProxyUrl } from '../route/proxy-url.ts';
 import type { Candidate } from './probes/path.ts';
 
@@ -24,13 +24,9 @@ export function proxyCandidates(options: { proxies?: string[]; direct?: boolean 
     found.push({ via, hops, source });
   };
   if (options.proxies?.length) add(options.proxies, '--proxy');
-  const warnings: string[] = [];
-  for (const name of ['BURROW_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'HTTP_PROXY']) {
-    const value = readVariable(env, name, warnings);
-    if (!value) continue;
-    const texts = name === 'BURROW_PROXY' ? value.value.split(',').filter((t) => t.trim() !== '') : [value.value];
-    if (texts.length === 0) throw usageError(`${value.name} is set but names no proxy`);
-    add(texts, value.name);
+  for (const { name, texts } of configuredProxyTexts(env)) {
+    if (texts.length === 0) throw usageError(`${name} is set but names no proxy`);
+    add(texts, name);
   }
   return found;
 }

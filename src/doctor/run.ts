@@ -1,23 +1,18 @@
-import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { DialOptions } from '../dial/dial.ts';
 import { displayProxy, hasCredentials } from '../route/proxy-url.ts';
 import type { RoutePlan } from '../route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
-import { formatTarget, makeTarget, type Target } from '../route/target.ts';
+import { formatTarget, parseHostPort, type Target } from '../route/target.ts';
 import { VERSION } from '../version.ts';
 import { bounded, ProbeStopped } from './bounded.ts';
 import { DIRECT } from './candidates.ts';
 import { conclude, type ConclusionContext } from './conclusions.ts';
-import { checkKnownHosts, fingerprint, knownKeyTypes, parseKnownHosts, type KnownHostsEntry } from './known-hosts.ts';
 import { probeDns } from './probes/dns.ts';
-import { firstLine, readFirstBytes } from './probes/first-bytes.ts';
 import { probeHttpCheck } from './probes/http-check.ts';
 import { probePath, type Candidate } from './probes/path.ts';
-import { probeSshHostKey } from './probes/ssh.ts';
-import { probeTeleportPing } from './probes/teleport.ts';
-import { probeTls, type TlsProbeResult } from './probes/tls.ts';
-import type { DoctorReport, HttpCheckJson, PathJson, ServiceJson, TargetJson } from './types.ts';
+import { loadKnownHosts, probeService } from './service.ts';
+import type { DoctorReport, HttpCheckJson, PathJson, TargetJson } from './types.ts';
 
 // Orchestration: every probe starts at once, each under its own deadline (probeTimeoutMs), all under the run's
 // deadline (runTimeoutMs) and the caller's signal (Ctrl-C). The report is a plain object that probes fill in as they
@@ -44,10 +39,6 @@ export interface DoctorInput {
 export type ProgressEvent =
   | { kind: 'start'; total: number }
   | { kind: 'done'; what: string; result: string; finished: number; total: number };
-
-// Ports where the client speaks first with TLS: no point waiting for a banner.
-const TLS_PORTS = new Set([443, 465, 636, 853, 990, 992, 993, 995, 3080, 6443, 8443]);
-const BANNER_WAIT_MS = 2000;
 
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   // First, before any probe or timer starts: a bad proxy URL, config file or PAC file is a usage error (exit 2).
@@ -141,11 +132,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   const addDerived = (address: string, from: string) => {
     if (run.signal.aborted) return;
-    const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
-    if (!match) return;
     let target: Target;
     try {
-      target = makeTarget(match[1] ?? match[2]!, match[3]!);
+      target = parseHostPort(address);
     } catch {
       return; // an address we cannot parse is reported in the Teleport section only
     }
@@ -235,79 +224,6 @@ export function httpCheckReached(path: HttpCheckJson['paths'][number]): boolean 
   if (path.status !== 'ok' || path.status_code === null) return false;
   if (path.status_code === 407 || path.status_code >= 500) return false;
   return path.headers['x-squid-error'] === undefined;
-}
-
-async function probeService(stream: Duplex, target: Target, knownHosts: KnownHosts, input: DoctorInput, runSignal: AbortSignal): Promise<ServiceJson> {
-  const service: ServiceJson = { protocol: 'silent', first_line: null, ssh: null, tls: null, teleport: null };
-  const limit = input.probeTimeoutMs;
-  if (!TLS_PORTS.has(target.port)) {
-    const first = await bounded((signal) => readFirstBytes(stream, Math.min(BANNER_WAIT_MS, Math.floor(limit / 2)), signal), limit, runSignal);
-    if (first.kind === 'closed') {
-      service.protocol = 'closed';
-      return service;
-    }
-    if (first.kind === 'data') {
-      const line = firstLine(first.bytes);
-      if (!line.startsWith('SSH-')) {
-        service.protocol = 'other';
-        service.first_line = line;
-        return service;
-      }
-      service.protocol = 'ssh';
-      service.ssh = { banner: line, host_key: null, known_hosts: null, error: null };
-      const known = knownKeyTypes(knownHosts.entries, target.host, target.port);
-      try {
-        const key = await bounded((signal) => probeSshHostKey(stream, known, limit, signal), limit, runSignal);
-        service.ssh.host_key = { type: key.type, fingerprint: fingerprint(key.blob) };
-        service.ssh.known_hosts = knownHosts.error
-          ? { status: 'unreadable', file: knownHosts.file, line: null, known_fingerprints: [] }
-          : checkKnownHosts(knownHosts.entries, knownHosts.file, target.host, target.port, key);
-      } catch (error) {
-        if (error instanceof ProbeStopped && error.reason === 'cancelled') throw error;
-        service.ssh.error = error instanceof Error ? error.message : String(error);
-      }
-      return service;
-    }
-  }
-  // Nothing spoke first (or a TLS port): try a TLS handshake on the same tunnel.
-  const tls: TlsProbeResult = await bounded((signal) => probeTls(stream, target.host, input.extraCa, signal), limit, runSignal).catch((error: unknown) => {
-    if (error instanceof ProbeStopped && error.reason === 'timeout') return { json: { certificate: null, protocol: null, alpn: null, error: 'no TLS handshake in time' } };
-    throw error;
-  });
-  if (!tls.socket) {
-    service.protocol = 'silent';
-    service.tls = tls.json;
-    return service;
-  }
-  service.protocol = 'tls';
-  service.tls = tls.json;
-  const socket = tls.socket;
-  try {
-    service.teleport = await bounded((signal) => probeTeleportPing(socket, target.host, target.port, signal), limit, runSignal).catch((error: unknown) => {
-      if (error instanceof ProbeStopped && error.reason === 'timeout') return null;
-      throw error;
-    });
-  } finally {
-    socket.destroy();
-  }
-  return service;
-}
-
-interface KnownHosts {
-  file: string;
-  entries: KnownHostsEntry[];
-  error: string | null;
-}
-
-function loadKnownHosts(file: string): KnownHosts {
-  try {
-    return { file, entries: parseKnownHosts(readFileSync(file, 'utf8')), error: null };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // No file is the same as an empty one to ssh.
-    if (code === 'ENOENT') return { file, entries: [], error: null };
-    return { file, entries: [], error: code ?? String(error) };
-  }
 }
 
 /** One short line per path for the progress display. */

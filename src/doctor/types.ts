@@ -1,6 +1,8 @@
 // The doctor's report: plain data, filled in by the probes as they finish, read by conclusions.ts, report.ts and the
 // --json printer. Field names here are the --json contract (README "burrow doctor"): snake_case, additive changes only.
 
+import type { TeleportJson } from '../teleport/ping-answer.ts';
+
 export type PathStatus =
   /** The tunnel opened: TCP direct, or the proxy said 2xx / SOCKS granted. */
   | 'open'
@@ -69,15 +71,8 @@ export interface TlsJson {
   error: string | null;
 }
 
-export interface TeleportJson {
-  cluster_name: string | null;
-  server_version: string | null;
-  min_client_version: string | null;
-  tls_routing_enabled: boolean;
-  /** Where tsh sends SSH: the web address with TLS routing, else proxy.ssh's public address or listen address. */
-  ssh_address: string | null;
-  web_address: string | null;
-}
+// The ping answer's shape belongs to src/teleport/ (tsh's SSH-port check reads it too).
+export type { TeleportJson };
 
 export interface ServiceJson {
   /** ssh: the server spoke "SSH-"; tls: a TLS handshake succeeded; other: the server spoke something else first;

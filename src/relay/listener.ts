@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { BurrowError, isBurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { dial, describeHops, type Connection, type DialOptions } from '../dial/dial.ts';
+import type { Environment } from '../route/environment.ts';
 import type { RoutePlan } from '../route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
 import type { Target } from '../route/target.ts';
@@ -16,6 +17,8 @@ import type { Splice, SpliceResult } from './splice.ts';
 export interface Router {
   route(target: Target): Promise<RoutePlan>;
   dial(plan: RoutePlan): Promise<Connection>;
+  /** Where proxy credentials missing from a URL are looked up (dial's own; default process.env). */
+  env?: Environment;
 }
 
 export function makeRouter(routeOptions: RouteOptions, dialOptions: DialOptions): Router {
@@ -25,6 +28,7 @@ export function makeRouter(routeOptions: RouteOptions, dialOptions: DialOptions)
   return {
     route: (target) => resolveRoute(target, routeOptions),
     dial: (plan) => dial(plan, { ...dialOptions, log: quiet }),
+    ...(dialOptions.env ? { env: dialOptions.env } : {}),
   };
 }
 

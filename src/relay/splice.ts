@@ -14,13 +14,18 @@ export interface PumpHandle {
   stop(): void;
 }
 
-/** One direction: from -> to, with backpressure and end propagation. Errors are the caller's to watch. */
-export function pump(from: Readable, to: Writable, onBytes?: (n: number) => void): PumpHandle {
+/**
+ * One direction: from -> to, with backpressure and end propagation. Errors are the caller's to watch. `filter`
+ * may drop bytes (what it returns is written and counted).
+ */
+export function pump(from: Readable, to: Writable, onBytes?: (n: number) => void, filter?: (chunk: Buffer) => Buffer): PumpHandle {
   let bytes = 0;
   let finished = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const onData = (chunk: Buffer) => {
+  const onData = (received: Buffer) => {
+    const chunk = filter ? filter(received) : received;
+    if (chunk.length === 0) return;
     bytes += chunk.length;
     onBytes?.(chunk.length);
     if (!to.write(chunk)) from.pause();
@@ -59,6 +64,8 @@ export interface SpliceOptions {
   idleTimeoutMs?: number;
   /** Names for the close reason: "client" and "target" by default. */
   names?: [string, string];
+  /** What of a's bytes goes on to b (the rest is read and dropped); default: all of them. */
+  filterAToB?: (chunk: Buffer) => Buffer;
 }
 
 export interface SpliceResult {
@@ -88,7 +95,7 @@ export function splice(a: Duplex, b: Duplex, options: SpliceOptions = {}): Splic
   const touch = () => {
     lastActivity = Date.now();
   };
-  const ab = pump(a, b, options.idleTimeoutMs ? touch : undefined);
+  const ab = pump(a, b, options.idleTimeoutMs ? touch : undefined, options.filterAToB);
   const ba = pump(b, a, options.idleTimeoutMs ? touch : undefined);
   let settled = false;
   let resolveDone!: (result: SpliceResult) => void;

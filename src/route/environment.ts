@@ -44,3 +44,39 @@ export function readEnvironment(env: Environment): EnvironmentReading {
   const noProxy = readVariable(env, 'NO_PROXY', warnings);
   return { proxy, noProxy, warnings };
 }
+
+/** The proxy URLs one variable names: BURROW_PROXY a chain (comma-separated, empty entries dropped), others one. */
+export function proxyTexts(variable: EnvironmentValue): string[] {
+  const { name, value } = variable;
+  return name.toUpperCase() === 'BURROW_PROXY' ? value.split(',').filter((t) => t.trim() !== '') : [value];
+}
+
+export interface ProxyVariableTexts {
+  /** The variable, as spelled in the environment (e.g. "https_proxy"). */
+  name: string;
+  /** The proxy URLs it names: BURROW_PROXY may name a chain (comma-separated, first hop first); the others one. */
+  texts: string[];
+}
+
+/**
+ * The proxy variables that are set, in burrow's order of precedence, each with the URL texts it names (empty
+ * entries of BURROW_PROXY's list dropped; the list may end up empty). For each name the upper-case variable wins,
+ * as in readEnvironment; with `everySpelling`, both spellings that are set are listed (upper case first), for
+ * callers that must know every proxy a child could be given (secrets).
+ */
+export function configuredProxyTexts(env: Environment, options: { everySpelling?: boolean } = {}): ProxyVariableTexts[] {
+  const out: ProxyVariableTexts[] = [];
+  const add = (name: string, value: string) => out.push({ name, texts: proxyTexts({ name, value }) });
+  for (const upper of PROXY_VARIABLES) {
+    if (options.everySpelling) {
+      for (const name of [upper, upper.toLowerCase()]) {
+        const value = env[name];
+        if (value) add(name, value);
+      }
+      continue;
+    }
+    const found = readVariable(env, upper, []);
+    if (found) add(found.name, found.value);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { formatHostPort } from '../route/target.ts';
+import { formatHostPort, parseHostPort } from '../route/target.ts';
 
 // Where the Teleport proxy is, the way tsh finds it: `--proxy` in tsh's own arguments, then TELEPORT_PROXY, then
 // the current profile under ~/.tsh (TELEPORT_HOME names another directory). tsh's --proxy may carry a second port
@@ -18,12 +18,14 @@ export interface TeleportAddress {
 /** Parses "host", "host:port", "host:port,sshport", "[v6]:port". */
 export function parseTeleportAddress(text: string, source: string): TeleportAddress | undefined {
   const web = text.split(',')[0]!.trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-  const match = /^(?:\[([^\]\s]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(web);
-  if (!match) return undefined;
-  const host = match[1] ?? match[2]!;
-  const port = match[3] ? Number(match[3]) : 443;
-  if (port < 1 || port > 65535) return undefined;
-  return { host, port, hadPort: match[3] !== undefined, source };
+  // A host alone ("host", "[v6]") takes 443; anything else must carry its port (a bare IPv6 literal is refused).
+  const hadPort = !/^(?:\[[^\]]*\]|[^:]*)$/.test(web);
+  try {
+    const { host, port } = hadPort ? parseHostPort(web) : parseHostPort(web, 443);
+    return { host, port, hadPort, source };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The value of tsh's --proxy among its arguments, and where it is (to rewrite it). */

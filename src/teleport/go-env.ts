@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import type { ProxyEndpoint } from '../route/proxy-url.ts';
-import { displayProxy } from '../route/proxy-url.ts';
 
 // What tsh can do with a proxy itself (REFERENCE.md §1): Go's net/http reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY
 // (upper case first, never ALL_PROXY); schemes http, https and socks5; Basic auth from the URL's userinfo only.
@@ -41,8 +40,4 @@ export function goNoProxy(entries: Array<string | undefined>): string {
     }
   }
   return out.join(',');
-}
-
-export function describeProxy(hop: ProxyEndpoint): string {
-  return displayProxy(hop);
 }

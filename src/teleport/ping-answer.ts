@@ -1,6 +1,19 @@
 import type { TLSSocket } from 'node:tls';
-import { formatHostPort, makeTarget } from '../../route/target.ts';
-import type { TeleportJson } from '../types.ts';
+import { formatHostPort, parseHostPort } from '../route/target.ts';
+
+// Teleport's /webapi/ping (REFERENCE.md §1): the request over an open TLS session and the parser of its answer.
+// Shared by `burrow tsh`'s SSH-port check (ping.ts, through the route) and `burrow doctor` (on a probe's tunnel).
+
+/** What a ping answer says, as doctor's JSON report shows it. */
+export interface TeleportJson {
+  cluster_name: string | null;
+  server_version: string | null;
+  min_client_version: string | null;
+  tls_routing_enabled: boolean;
+  /** Where tsh sends SSH: the web address with TLS routing, else proxy.ssh's public address or listen address. */
+  ssh_address: string | null;
+  web_address: string | null;
+}
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -92,15 +105,12 @@ export function teleportFromPing(json: unknown, host: string, port: number): Tel
 function withHost(address: string | null, host: string, defaultPort: number): string | null {
   if (!address) return null;
   const first = address.split(',')[0]!.trim();
-  const match = /^(?:\[([^\]]*)\]|([^:]*))(?::(\d+))?$/.exec(first);
-  if (!match) return null;
-  const name = match[1] ?? match[2] ?? '';
-  const portText = match[3];
-  const realHost = name === '' || name === '0.0.0.0' || name === '::' ? host : name;
   // The answer comes from the network (and the ping is not certificate-checked): validate it like any target.
   try {
-    const target = makeTarget(realHost, portText ? portText : defaultPort);
-    return formatHostPort(target.host, target.port);
+    // ":3023" (no host) means this host too.
+    const target = parseHostPort(first.startsWith(':') && !first.startsWith('::') ? `0.0.0.0${first}` : first, defaultPort);
+    const unspecified = target.host === '0.0.0.0' || target.host === '::';
+    return formatHostPort(unspecified ? host : target.host, target.port);
   } catch {
     return null;
   }

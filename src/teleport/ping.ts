@@ -1,13 +1,12 @@
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dial, type DialOptions } from '../dial/dial.ts';
-import { probeTeleportPing } from '../doctor/probes/teleport.ts';
-import type { TeleportJson } from '../doctor/types.ts';
 import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
 import type { Target } from '../route/target.ts';
+import { probeTeleportPing, type TeleportJson } from './ping-answer.ts';
 
-// GET https://PROXY/webapi/ping through the route, the way tsh asks it first. The HTTP part is doctor's
-// (src/doctor/probes/teleport.ts): one client for both. The certificate is not verified: the answer is only read
+// GET https://PROXY/webapi/ping through the route, the way tsh asks it first. The HTTP part is ping-answer.ts,
+// which doctor uses too: one client for both. The certificate is not verified: the answer is only read
 // for the SSH address and the TLS-routing flag, and nothing secret is sent.
 
 export async function pingTeleport(target: Target, routeOptions: RouteOptions, dialOptions: DialOptions, timeoutMs: number): Promise<TeleportJson | null> {

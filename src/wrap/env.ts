@@ -50,6 +50,16 @@ export function bridgeUrl(bridge: BridgeAddress): string {
   return `http://${encodeURIComponent(bridge.user)}:${encodeURIComponent(bridge.password)}@${bridge.host}:${bridge.port}`;
 }
 
+/** NAME and name set to `value` for each name (tools differ on which case they read). */
+export function inBothCases(names: string[], value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    out[name.toUpperCase()] = value;
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
 /**
  * The child's environment for `burrow exec`: everything through the bridge. HTTPS_PROXY, HTTP_PROXY and ALL_PROXY
  * in both cases (tools differ on which case they read), BURROW_PROXY for the `burrow connect` that ssh starts,
@@ -60,12 +70,7 @@ export function bridgeEnvironment(base: Readonly<Record<string, string>>, bridge
   const url = bridgeUrl(bridge);
   return {
     ...base,
-    HTTPS_PROXY: url,
-    https_proxy: url,
-    HTTP_PROXY: url,
-    http_proxy: url,
-    ALL_PROXY: url,
-    all_proxy: url,
+    ...inBothCases(['HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY'], url),
     BURROW_PROXY: url,
     RSYNC_PROXY: `${encodeURIComponent(bridge.user)}:${encodeURIComponent(bridge.password)}@${bridge.host}:${bridge.port}`,
     NO_PROXY: LOOPBACK_NO_PROXY,

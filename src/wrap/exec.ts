@@ -4,8 +4,10 @@ import { BurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { DialOptions } from '../dial/context.ts';
 import { withCredentials } from '../dial/auth/credentials.ts';
+import { basicAuthorization } from '../dial/auth/session.ts';
 import { makeRouter, newLimits, type RunningListener } from '../relay/listener.ts';
 import { randomCredentials, startProxyServer } from '../relay/proxy-server.ts';
+import { configuredProxyTexts } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { configSecrets, type RouteOptions } from '../route/resolve.ts';
 import { bridgeEnvironment, scrubEnvironment, type BridgeAddress } from './env.ts';
@@ -55,11 +57,9 @@ export function configuredProxies(routeOptions: RouteOptions): ProxyEndpoint[] {
     }
   };
   for (const text of routeOptions.proxies ?? []) tryParse(text, '--proxy');
-  for (const name of ['BURROW_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'HTTP_PROXY']) {
-    for (const variable of [name, name.toLowerCase()]) {
-      const value = routeOptions.env[variable];
-      if (value) for (const text of value.split(',')) if (text.trim()) tryParse(text, variable);
-    }
+  // Every spelling that is set, and every value split at commas: a password is found even in a malformed list.
+  for (const { name, texts } of configuredProxyTexts(routeOptions.env, { everySpelling: true })) {
+    for (const text of texts.flatMap((t) => t.split(','))) if (text.trim()) tryParse(text, name);
   }
   return hops;
 }
@@ -76,7 +76,7 @@ export function upstreamSecrets(routeOptions: RouteOptions): string[] {
     if (proxy.password) {
       secrets.add(proxy.password);
       secrets.add(encodeURIComponent(proxy.password));
-      secrets.add(Buffer.from(`${proxy.username ?? ''}:${proxy.password}`, 'utf8').toString('base64'));
+      secrets.add(basicAuthorization({ username: proxy.username ?? '', password: proxy.password }).slice('Basic '.length));
     }
   }
   if (routeOptions.env.BURROW_PROXY_PASSWORD) secrets.add(routeOptions.env.BURROW_PROXY_PASSWORD);

@@ -1,19 +1,18 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { isBurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { withCredentials } from '../dial/auth/credentials.ts';
-import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
-import { readEnvironment } from '../route/environment.ts';
+import { describeHops, type DialOptions } from '../dial/dial.ts';
+import { configuredProxyTexts, readVariable } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { configSecrets, resolveRoute, type RouteOptions } from '../route/resolve.ts';
-import { formatHostPort, formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
+import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
 import { goNoProxy, goProxyUrl, tshCannotUse } from '../teleport/go-env.ts';
-import { pingTeleport } from '../teleport/ping.ts';
 import { cacheFile, readCached, writeCached, type ProbeVerdict } from '../teleport/probe-cache.ts';
-import { bridgeEnvironment, environmentChanges, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
+import { checkSshPort } from '../teleport/ssh-port-check.ts';
+import { bridgeEnvironment, environmentChanges, inBothCases, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { runChild, startBridge, upstreamSecrets } from './exec.ts';
 
 // `burrow tsh [opts] -- [TSH ARGS…]` (REFERENCE.md §1). tsh is Go: it honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY with
@@ -51,11 +50,10 @@ export function configuredChain(routeOptions: RouteOptions): ConfiguredChain {
     const hops = routeOptions.proxies.map((text) => parseProxyUrl(text, '--proxy'));
     return { hops, source: '--proxy', ...(routeOptions.noProxy !== undefined ? { noProxy: routeOptions.noProxy } : {}) };
   }
-  const reading = readEnvironment(routeOptions.env);
-  const noProxy = routeOptions.noProxy ?? reading.noProxy?.value;
-  if (!reading.proxy) return { hops: [], source: 'default', ...(noProxy !== undefined ? { noProxy } : {}) };
-  const { name, value } = reading.proxy;
-  const texts = name.toUpperCase() === 'BURROW_PROXY' ? value.split(',').filter((t) => t.trim() !== '') : [value];
+  const noProxy = routeOptions.noProxy ?? readVariable(routeOptions.env, 'NO_PROXY', [])?.value;
+  const proxy = configuredProxyTexts(routeOptions.env)[0];
+  if (!proxy) return { hops: [], source: 'default', ...(noProxy !== undefined ? { noProxy } : {}) };
+  const { name, texts } = proxy;
   return { hops: texts.map((t) => parseProxyUrl(t, name)), source: name, ...(noProxy !== undefined ? { noProxy } : {}) };
 }
 
@@ -92,70 +90,6 @@ export function findExecutable(name: string, env: Readonly<Record<string, string
   return undefined;
 }
 
-/** A host:port from a Teleport ping answer: validated like any target, or dropped. */
-function parseHostPort(text: string): Target | undefined {
-  try {
-    return parseTargetText(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function reasonOf(error: unknown): string {
-  if (isBurrowError(error)) return `${error.message}${error.said && !error.message.includes(error.said) ? ` (${error.said})` : ''}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** /webapi/ping, then the SSH port through the route and, if refused, directly. */
-export async function checkSshPort(address: TeleportAddress, routeOptions: RouteOptions, dialOptions: DialOptions): Promise<ProbeVerdict> {
-  const web = { host: address.host, port: address.port };
-  let ping;
-  try {
-    ping = await pingTeleport(web, routeOptions, dialOptions, dialOptions.connectTimeoutMs + 5000);
-  } catch (error) {
-    return { verdict: 'unknown', message: `could not ask https://${formatTarget(web)}/webapi/ping: ${reasonOf(error)}` };
-  }
-  if (!ping) return { verdict: 'unknown', message: `https://${formatTarget(web)}/webapi/ping gave no Teleport answer` };
-  if (ping.tls_routing_enabled) return { verdict: 'ok', tlsRouting: true, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
-  const ssh = ping.ssh_address ? parseHostPort(ping.ssh_address) : undefined;
-  if (!ssh) return { verdict: 'unknown', tlsRouting: false, message: 'the ping answer names no SSH address' };
-  const sshAddress = formatTarget(ssh);
-  const plan = await resolveRoute(ssh, routeOptions);
-  const alternative = plan.alternatives[0];
-  if (!alternative || alternative.hops.length === 0) return { verdict: 'ok', tlsRouting: false, sshAddress };
-  let proxyFailure: unknown;
-  try {
-    const connection = await dial(plan, dialOptions);
-    connection.stream.destroy();
-    return { verdict: 'ok', tlsRouting: false, sshAddress };
-  } catch (error) {
-    proxyFailure = error;
-  }
-  const via = describeHops(alternative.hops);
-  try {
-    const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: 'probe', reason: 'direct check' }], warnings: [] }, dialOptions);
-    connection.stream.destroy();
-    return {
-      verdict: 'direct',
-      tlsRouting: false,
-      sshAddress,
-      noProxyEntry: sshAddress,
-      message: `${via} refuses tsh's SSH port ${sshAddress} (${reasonOf(proxyFailure)}) but a direct connection works: added ${sshAddress} to tsh's NO_PROXY`,
-    };
-  } catch (directFailure) {
-    return {
-      verdict: 'neither',
-      tlsRouting: false,
-      sshAddress,
-      message:
-        `tsh will probably fail to reach the cluster's SSH port ${sshAddress}: TLS routing is off, so tsh needs that port, ` +
-        `but ${via} said ${reasonOf(proxyFailure)}, and a direct connection failed too (${reasonOf(directFailure)}). ` +
-        `The choices: ask the cluster's administrators to enable TLS routing (SSH then rides on the web port ${address.port}, which the proxy allows), ` +
-        `ask the proxy's administrators to allow CONNECT to port ${ssh.port}, or use a proxy or network that reaches ${sshAddress} (burrow tsh --proxy URL).`,
-    };
-  }
-}
-
 export interface TshPlan {
   tsh: string;
   args: string[];
@@ -176,7 +110,7 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   const env = routeOptions.env;
   const tsh = options.tsh ?? findExecutable('tsh', env) ?? 'tsh';
   const address = discoverAddress(tshArgs, env);
-  let args = withProxyPort(tshArgs);
+  const args = withProxyPort(tshArgs);
   const extraEnv: Record<string, string> = {};
   if (address && !address.hadPort && address.source === 'TELEPORT_PROXY') extraEnv.TELEPORT_PROXY = formatHostPort(address.host, 443);
 
@@ -227,17 +161,8 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
     const url = goProxyUrl(hop!);
     if (hop!.password) registerSecret(url);
     const noProxy = goNoProxy([chain.noProxy, ...addedNoProxy]);
-    return {
-      ...base,
-      HTTPS_PROXY: url,
-      https_proxy: url,
-      HTTP_PROXY: url,
-      http_proxy: url,
-      ...(noProxy ? { NO_PROXY: noProxy, no_proxy: noProxy } : {}),
-      ...extraEnv,
-    };
+    return { ...base, ...inBothCases(['HTTPS_PROXY', 'HTTP_PROXY'], url), ...(noProxy ? inBothCases(['NO_PROXY'], noProxy) : {}), ...extraEnv };
   };
-  args = args.slice();
   return { tsh, args, mode, why, ...(address ? { address } : {}), ...(probe ? { probe } : {}), addedNoProxy, bridgeRouteOptions, environment };
 }
 

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { usageError } from '../../errors.ts';
 import { readVariable } from '../../route/environment.ts';
-import { makeTarget, type Target } from '../../route/target.ts';
+import { parseHostPort, type Target } from '../../route/target.ts';
 import { proxyCandidates } from '../../doctor/candidates.ts';
 import { COLOUR, PLAIN, renderReport } from '../../doctor/report.ts';
 import { runDoctor, type ProgressEvent } from '../../doctor/run.ts';
@@ -26,12 +25,7 @@ export interface DoctorArgs {
 
 /** HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 literal; the port defaults to 22. */
 export function parseDoctorTarget(text: string): Target {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return makeTarget(bracketed[1]!, bracketed[2] ?? DEFAULT_DOCTOR_PORT);
-  if (isIP(text) === 6) return makeTarget(text, DEFAULT_DOCTOR_PORT);
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return makeTarget(text, DEFAULT_DOCTOR_PORT);
-  return makeTarget(text.slice(0, colon), text.slice(colon + 1));
+  return parseHostPort(text, DEFAULT_DOCTOR_PORT);
 }
 
 function seconds(text: string | number | undefined, fallback: number, option: string): number {

@@ -1,0 +1,74 @@
+import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
+import { isBurrowError } from '../errors.ts';
+import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
+import type { TeleportAddress } from './address.ts';
+import { pingTeleport } from './ping.ts';
+import type { ProbeVerdict } from './probe-cache.ts';
+
+// `burrow tsh`'s SSH-port check (REFERENCE.md §1): /webapi/ping for the SSH address; when TLS routing is off, that
+// port through the route and, if the proxy refuses it, directly. The verdict says whether tsh's NO_PROXY needs it.
+
+/** A host:port from a Teleport ping answer: validated like any target, or dropped. */
+function parseHostPort(text: string): Target | undefined {
+  try {
+    return parseTargetText(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (isBurrowError(error)) return `${error.message}${error.said && !error.message.includes(error.said) ? ` (${error.said})` : ''}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** /webapi/ping, then the SSH port through the route and, if refused, directly. */
+export async function checkSshPort(address: TeleportAddress, routeOptions: RouteOptions, dialOptions: DialOptions): Promise<ProbeVerdict> {
+  const web = { host: address.host, port: address.port };
+  let ping;
+  try {
+    ping = await pingTeleport(web, routeOptions, dialOptions, dialOptions.connectTimeoutMs + 5000);
+  } catch (error) {
+    return { verdict: 'unknown', message: `could not ask https://${formatTarget(web)}/webapi/ping: ${reasonOf(error)}` };
+  }
+  if (!ping) return { verdict: 'unknown', message: `https://${formatTarget(web)}/webapi/ping gave no Teleport answer` };
+  if (ping.tls_routing_enabled) return { verdict: 'ok', tlsRouting: true, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
+  const ssh = ping.ssh_address ? parseHostPort(ping.ssh_address) : undefined;
+  if (!ssh) return { verdict: 'unknown', tlsRouting: false, message: 'the ping answer names no SSH address' };
+  const sshAddress = formatTarget(ssh);
+  const plan = await resolveRoute(ssh, routeOptions);
+  const alternative = plan.alternatives[0];
+  if (!alternative || alternative.hops.length === 0) return { verdict: 'ok', tlsRouting: false, sshAddress };
+  let proxyFailure: unknown;
+  try {
+    const connection = await dial(plan, dialOptions);
+    connection.stream.destroy();
+    return { verdict: 'ok', tlsRouting: false, sshAddress };
+  } catch (error) {
+    proxyFailure = error;
+  }
+  const via = describeHops(alternative.hops);
+  try {
+    const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: 'probe', reason: 'direct check' }], warnings: [] }, dialOptions);
+    connection.stream.destroy();
+    return {
+      verdict: 'direct',
+      tlsRouting: false,
+      sshAddress,
+      noProxyEntry: sshAddress,
+      message: `${via} refuses tsh's SSH port ${sshAddress} (${reasonOf(proxyFailure)}) but a direct connection works: added ${sshAddress} to tsh's NO_PROXY`,
+    };
+  } catch (directFailure) {
+    return {
+      verdict: 'neither',
+      tlsRouting: false,
+      sshAddress,
+      message:
+        `tsh will probably fail to reach the cluster's SSH port ${sshAddress}: TLS routing is off, so tsh needs that port, ` +
+        `but ${via} said ${reasonOf(proxyFailure)}, and a direct connection failed too (${reasonOf(directFailure)}). ` +
+        `The choices: ask the cluster's administrators to enable TLS routing (SSH then rides on the web port ${address.port}, which the proxy allows), ` +
+        `ask the proxy's administrators to allow CONNECT to port ${ssh.port}, or use a proxy or network that reaches ${sshAddress} (burrow tsh --proxy URL).`,
+    };
+  }
+}
