@@ -34,6 +34,7 @@ import { Worker } from 'node:worker_threads';
 import { cleanEnv, findBinary, freePort, LOOPBACK, startSquid, whyCannotRun, type SquidPeer } from '../test/helpers/real-peers.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { forwardCandidates, nodeVersion, squidVersion, type ForwardCandidate, type Setup } from './tools.ts';
+import { fmt, median, pad, parseBytes, parseCount, quantile, ratio, round } from './util.ts';
 
 // dist/bench-forward.mjs and bench/forward.ts both sit one level below the repository root.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,19 +42,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // ---------------------------------------------------------------------------------------------------------------
 // Settings
 
-function parseBytes(text: string | undefined, fallback: number, name: string): number {
-  if (!text) return fallback;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(text);
-  if (!m) throw new Error(`${name}: cannot read "${text}" (bytes, or a number with K, M or G)`);
-  return Math.round(Number(m[1]) * { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']);
-}
 
-function parseCount(text: string | undefined, fallback: number, name: string): number {
-  if (!text) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got "${text}"`);
-  return n;
-}
 
 const settings = {
   conns: parseCount(process.env.BENCH_FWD_CONNS, 1000, 'BENCH_FWD_CONNS'),
@@ -83,20 +72,6 @@ const TARGET_KIB_PER_TUNNEL = 64;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function quantile(values: number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
-}
-const median = (values: number[]): number | undefined => quantile(values, 0.5);
-const round = (n: number | undefined, digits = 1): number | undefined => (n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits)));
-const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '—' : n.toFixed(digits));
-const pad = (text: string, width: number, right = false): string => (right ? text.padStart(width) : text.padEnd(width));
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  return a !== undefined && b !== undefined && b > 0 ? Number((a / b).toFixed(3)) : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // /proc: process trees, their RSS, PSS and CPU time, and who listens on a port

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanEnv, findBinary, shellQuote, startSquid, whyCannotRun, type SquidPeer } from '../test/helpers/real-peers.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { generatorCommand, nodeVersion, squidVersion, startupCandidates, throughputCandidates, type Candidate, type Setup } from './tools.ts';
+import { fmt, median, pad, parseBytes, parseCount, ratio, round } from './util.ts';
 
 // dist/bench.mjs and bench/main.ts both sit one level below the repository root.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,23 +35,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // ---------------------------------------------------------------------------------------------------------------
 // Settings
 
-function parseBytes(text: string | undefined, fallback: number): number {
-  if (!text) return fallback;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
-  if (!m) throw new Error(`BENCH_BYTES: cannot read "${text}" (bytes, or a number with K, M or G)`);
-  const unit = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * unit);
-}
 
-function parseCount(text: string | undefined, fallback: number, name: string): number {
-  if (!text) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got "${text}"`);
-  return n;
-}
 
 const settings = {
-  bytes: parseBytes(process.env.BENCH_BYTES, 2 ** 30),
+  bytes: parseBytes(process.env.BENCH_BYTES, 2 ** 30, 'BENCH_BYTES'),
   runs: parseCount(process.env.BENCH_RUNS, 3, 'BENCH_RUNS'),
   startupRuns: parseCount(process.env.BENCH_STARTUP_RUNS, 20, 'BENCH_STARTUP_RUNS'),
   parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup').split(',').map((s) => s.trim())),
@@ -77,14 +65,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return result === 'done';
 }
 
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
-const round = (n: number | undefined, digits = 1): number | undefined => (n === undefined ? undefined : Number(n.toFixed(digits)));
 
 interface Stats {
   median?: number;
@@ -401,15 +382,8 @@ async function benchStartup(candidates: Candidate[], target: EchoTarget, progres
 // ---------------------------------------------------------------------------------------------------------------
 // Report
 
-function pad(text: string, width: number, right = false): string {
-  return right ? text.padStart(width) : text.padEnd(width);
-}
 
-const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '—' : n.toFixed(digits));
 
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  return a !== undefined && b !== undefined && b > 0 ? Number((a / b).toFixed(3)) : undefined;
-}
 
 interface Ratios {
   throughput?: {

@@ -1,58 +1,17 @@
 // Peers for the doctor tests, on 127.0.0.1 only: a CA with a chosen name, a fake Teleport proxy answering
 // /webapi/ping over TLS, a CONNECT proxy that inspects TLS with its own CA, a plain-HTTP forward proxy (absolute-form
 // GET, for --http-check), an SSH server whose host key the test knows, and a black hole (accepts, never answers).
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, TLSSocket } from 'node:tls';
 import ssh2 from 'ssh2';
-import type { Peer } from './node-peers.ts';
+import { listen as listenPeer, type Peer } from './node-peers.ts';
+import { makeTestCa, type TestCa } from './tls-proxy.ts';
 
-export interface NamedCa {
-  caFile: string;
-  /** A certificate for localhost / 127.0.0.1 signed by the CA. */
-  cert: string;
-  key: string;
-}
-
-/** A throw-away CA called `name` and a localhost/127.0.0.1 certificate it signed (the system's openssl). */
-export function makeNamedCa(name: string): NamedCa {
-  const dir = mkdtempSync(join(tmpdir(), 'burrow-doctor-ca-'));
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', 'ca.key', '-out', 'ca.pem']);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
-  return { caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8') };
-}
-
-async function listenPeer(server: Server | HttpServer, scheme: string): Promise<Peer> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const peer: Peer = {
-    host: '127.0.0.1',
-    port,
-    url: `${scheme}://127.0.0.1:${port}`,
-    connections: 0,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  server.on('connection', () => peer.connections++);
-  return peer;
-}
+/** A test CA with a name of the test's choosing (a corporate inspection CA, say): tls-proxy.ts makes it. */
+export type NamedCa = TestCa;
+export const makeNamedCa = (name: string): NamedCa => makeTestCa(name);
 
 /** A TLS server that answers GET /webapi/ping with `ping` (JSON) like a Teleport proxy, and 404 otherwise. */
 export function startFakeTeleport(ca: NamedCa, ping: object): Promise<Peer> {

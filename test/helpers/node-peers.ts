@@ -16,7 +16,7 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, scheme = 'tcp', listenPort = 0): Promise<Peer> {
+export async function listen(server: Server, scheme = 'tcp', listenPort = 0): Promise<Peer> {
   server.listen(listenPort, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -14,11 +14,11 @@ export interface TestCa {
   key: string;
 }
 
-/** A throw-away CA and a certificate for 127.0.0.1 / localhost signed by it, made with the system's openssl. */
-export function makeTestCa(): TestCa {
+/** A throw-away CA called `name` and a certificate for 127.0.0.1 / localhost signed by it (the system's openssl). */
+export function makeTestCa(name = 'burrow test CA'): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-ca-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=burrow test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', 'ca.key', '-out', 'ca.pem']);
   run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
   const ext = join(dir, 'ext.cnf');
   execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`]);
