@@ -108,12 +108,21 @@ export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export function runChild(program: string, args: string[], env: Record<string, string>, log: Log): Promise<number> {
   restoreBlockingStdio();
   return new Promise((resolve) => {
-    const child = spawn(program, args, { stdio: 'inherit', env });
+    // Handlers go in before the child exists: the child may print (and whoever watches it may signal us) before
+    // spawn() even returns here on a busy machine, and a signal with no handler would kill burrow, not reach the child.
+    let child: ReturnType<typeof spawn> | undefined;
+    const early: NodeJS.Signals[] = [];
     const forward = (signal: NodeJS.Signals) => {
+      if (!child) {
+        early.push(signal);
+        return;
+      }
       log.debug(`forwarding ${signal} to ${program}`);
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    child = spawn(program, args, { stdio: 'inherit', env });
+    for (const signal of early.splice(0)) forward(signal);
     const done = (code: number) => {
       for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
       resolve(code);
