@@ -34,7 +34,7 @@ import { Worker } from 'node:worker_threads';
 import { cleanEnv, findBinary, freePort, LOOPBACK, startSquid, whyCannotRun, type SquidPeer } from '../test/helpers/real-peers.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { forwardCandidates, nodeVersion, squidVersion, type ForwardCandidate, type Setup } from './tools.ts';
-import { fmt, median, pad, parseBytes, parseCount, quantile, ratio, round } from './util.ts';
+import { fmt, median, pad, parseBytes, parseCount, quantile, ratio, round, runBench } from './util.ts';
 
 // dist/bench-forward.mjs and bench/forward.ts both sit one level below the repository root.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -946,12 +946,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`bench:forward: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runBench('bench:forward', main);

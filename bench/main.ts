@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanEnv, findBinary, shellQuote, startSquid, whyCannotRun, type SquidPeer } from '../test/helpers/real-peers.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { generatorCommand, nodeVersion, squidVersion, startupCandidates, throughputCandidates, type Candidate, type Setup } from './tools.ts';
-import { fmt, median, pad, parseBytes, parseCount, ratio, round } from './util.ts';
+import { fmt, median, pad, parseBytes, parseCount, ratio, round, runBench } from './util.ts';
 
 // dist/bench.mjs and bench/main.ts both sit one level below the repository root.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -618,12 +618,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runBench('bench', main);

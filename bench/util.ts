@@ -32,3 +32,16 @@ export const pad = (text: string, width: number, right = false): string => (righ
 export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a !== undefined && b !== undefined && b > 0 ? Number((a / b).toFixed(3)) : undefined;
 }
+
+/** Runs a benchmark's main(): its exit code, or 1 with the stack when it throws. */
+export function runBench(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    },
+  );
+}
