@@ -1,4 +1,4 @@
-import { fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { BurrowError } from '../errors.ts';
@@ -48,6 +48,30 @@ function openInput(onRead: OnRead): Stdio<Readable> & { zeroCopy: boolean } {
 function openOutput(): Stdio<Writable> {
   if (isPipeOrSocket(1)) return { stream: new Socket({ fd: 1, readable: false, writable: true, allowHalfOpen: true }), own: true };
   return { stream: process.stdout, own: false }; // stdout-ok: the tunnel itself
+}
+
+/**
+ * Ends stdout so that its reader sees EOF now, not when burrow exits. libuv never closes fds 0-2 (uv__stream_close
+ * skips them), so ending and destroying our socket on fd 1 shuts down a socket but leaves a pipe's write end open:
+ * OpenSSH gives the ProxyCommand a pipe(2) as stdout, and ssh then waited for an EOF that came only when stdin closed,
+ * which ssh does only after that EOF: a hang. Closing fd 1 ourselves ends the pipe; /dev/null takes the slot so that a
+ * late write to fd 1 (or an fd opened afterwards) can never reach the tunnel's reader.
+ */
+function endOutput(output: Writable, own: boolean): void {
+  if (output.writableEnded) return;
+  if (!own) {
+    output.end();
+    return;
+  }
+  output.once('close', () => {
+    try {
+      closeSync(1);
+      openSync('/dev/null', 'w');
+    } catch {
+      // fd 1 already gone: nothing left to end.
+    }
+  });
+  output.end(() => output.destroy());
 }
 
 function isPipeOrSocket(fd: number): boolean {
@@ -101,8 +125,7 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
       tunnel.destroy();
       if (ownInput) input.destroy();
       else input.pause();
-      if (ownOutput) output.end(() => output.destroy());
-      else output.end();
+      endOutput(output, ownOutput);
       if (error) reject(error);
       else resolve(result);
     };
@@ -138,6 +161,7 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
     tunnel.once('end', () => {
       log.debug('target closed its side: ending stdout');
       if (interactive) inputDone = true;
+      endOutput(output, ownOutput);
     });
     output.once('finish', () => {
       outputDone = true;
@@ -172,6 +196,6 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
     } else {
       input.pipe(tunnel);
     }
-    tunnel.pipe(output);
+    tunnel.pipe(output, { end: false });
   });
 }
