@@ -10,7 +10,7 @@ import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
 import { goNoProxy, goProxyUrl, tshCannotUse } from '../teleport/go-env.ts';
-import { cacheFile, readCached, writeCached, type ProbeVerdict } from '../teleport/probe-cache.ts';
+import { probeStore, type ProbeVerdict } from '../teleport/probe-cache.ts';
 import { checkSshPort } from '../teleport/ssh-port-check.ts';
 import { bridgeEnvironment, environmentChanges, inBothCases, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { runChild, startBridge, upstreamSecrets } from './exec.ts';
@@ -133,13 +133,13 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
 
   let probe: TshPlan['probe'];
   if (address && !options.noProbe) {
-    const file = cacheFile(env);
+    const store = probeStore(env);
     const key = `${formatHostPort(address.host, address.port)} via ${describeHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
-    const cached = readCached(file, key);
+    const cached = store.get(key)?.value;
     if (cached) probe = { ...cached, cached: true };
     else {
       probe = await checkSshPort(address, routeOptions, options.dialOptions);
-      if (probe.verdict !== 'unknown') writeCached(file, key, probe);
+      if (probe.verdict !== 'unknown') store.set(key, probe);
     }
     log.debug('tsh SSH-port check', { ...probe });
   }

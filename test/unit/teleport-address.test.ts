@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { currentProfileAddress, discoverAddress, parseTeleportAddress, withProxyPort } from '../../src/teleport/address.ts';
 import { goNoProxy, goProxyUrl, tshCannotUse } from '../../src/teleport/go-env.ts';
 import { parseProxyUrl } from '../../src/route/proxy-url.ts';
-import { readCached, writeCached } from '../../src/teleport/probe-cache.ts';
+import { probeStore } from '../../src/teleport/probe-cache.ts';
 
 describe('parseTeleportAddress', () => {
   it.each([
@@ -68,11 +68,11 @@ describe('Go export', () => {
 
 describe('probe cache', () => {
   it('keeps entries for a few minutes, per key', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'burrow-cache-')), 'burrow', 'tsh-probe.json');
-    expect(readCached(file, 'k')).toBeUndefined();
-    writeCached(file, 'k', { verdict: 'direct', noProxyEntry: 'h:3023' }, 1_000_000);
-    expect(readCached(file, 'k', 1_000_000 + 60_000)).toEqual({ verdict: 'direct', noProxyEntry: 'h:3023' });
-    expect(readCached(file, 'other', 1_000_000)).toBeUndefined();
-    expect(readCached(file, 'k', 1_000_000 + 6 * 60_000)).toBeUndefined();
+    const store = probeStore({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'burrow-cache-')) });
+    expect(store.get('k')).toBeUndefined();
+    store.set('k', { verdict: 'direct', noProxyEntry: 'h:3023' }, 1_000_000);
+    expect(store.get('k', 1_000_000 + 60_000)?.value).toEqual({ verdict: 'direct', noProxyEntry: 'h:3023' });
+    expect(store.get('other', 1_000_000)).toBeUndefined();
+    expect(store.get('k', 1_000_000 + 6 * 60_000)).toBeUndefined();
   });
 });
