@@ -43,6 +43,7 @@ function firstLine(program: string, args: string[], pick: (text: string) => stri
 }
 
 function dpkgVersion(pkg: string): string | undefined {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
   const v = firstLine('dpkg-query', ['-W', '-f=${Version}', pkg]);
   return v && !/no packages found|not installed/i.test(v) ? `${pkg} ${v}` : undefined;
 }

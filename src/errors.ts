@@ -24,8 +24,28 @@ export interface BurrowErrorDetails {
   said?: string;
   /** A proxy's HTTP answer to CONNECT, when there was one (for `doctor` and other tools that need the facts). */
   proxyAnswer?: ProxyAnswer;
+  /** Which step of opening the tunnel failed. */
+  phase?: FailurePhase;
+  /** The proxy hop the failure concerns: its place in the route (0 = first) and its URL without credentials. */
+  hop?: { index: number; endpoint: string };
+  /** True when a time limit ran out (connect timeout, an alternative's limit, the caller's abort). */
+  timedOut?: boolean;
+  /** HTTP proxy authentication: the schemes the proxy offered and those burrow tried, in order. */
+  auth?: { offered: string[]; tried: string[] };
+  /** A SOCKS proxy's reply code (SOCKS5 REP, SOCKS4 CD) and its name (e.g. 2 "NotAllowed"). */
+  socksReply?: { version: 4 | 5; code: number; name: string };
   cause?: unknown;
 }
+
+/**
+ * The step of opening a tunnel that failed: reaching the target directly, reaching a proxy (DNS and TCP), TLS to
+ * an https:// proxy, the connection to a proxy breaking mid-handshake, resolving the target locally for socks4://
+ * or socks5://, the proxy's answer to CONNECT or to a SOCKS request, or proxy authentication.
+ */
+export type FailurePhase = 'target-connect' | 'proxy-connect' | 'proxy-tls' | 'proxy-closed' | 'local-resolve' | 'proxy-handshake' | 'proxy-auth';
+
+/** The facts a BurrowError carries besides kind and message: what decisions are made on (never the text). */
+const FACT_KEYS = ['hint', 'proxy', 'target', 'said', 'proxyAnswer', 'phase', 'hop', 'timedOut', 'auth', 'socksReply'] as const;
 
 /** The structured part of a proxy's non-2xx answer to CONNECT. */
 export interface ProxyAnswer {
@@ -44,6 +64,11 @@ export class BurrowError extends Error {
   readonly target: string | undefined;
   readonly said: string | undefined;
   readonly proxyAnswer: ProxyAnswer | undefined;
+  readonly phase: FailurePhase | undefined;
+  readonly hop: { index: number; endpoint: string } | undefined;
+  readonly timedOut: boolean | undefined;
+  readonly auth: { offered: string[]; tried: string[] } | undefined;
+  readonly socksReply: { version: 4 | 5; code: number; name: string } | undefined;
 
   constructor(kind: ErrorKind, message: string, details: BurrowErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -54,6 +79,11 @@ export class BurrowError extends Error {
     this.target = details.target;
     this.said = details.said;
     this.proxyAnswer = details.proxyAnswer;
+    this.phase = details.phase;
+    this.hop = details.hop;
+    this.timedOut = details.timedOut;
+    this.auth = details.auth;
+    this.socksReply = details.socksReply;
   }
 
   get exitCode(): number {
@@ -70,15 +100,8 @@ export function usageError(message: string, hint?: string): BurrowError {
  * (a key given as undefined removes that detail); the cause is `error` itself unless the patch gives another.
  */
 export function withDetails(error: BurrowError, patch: Partial<BurrowErrorDetails> & { kind?: ErrorKind; message?: string }): BurrowError {
-  const pick = <K extends keyof BurrowErrorDetails>(key: K, current: BurrowErrorDetails[K]): BurrowErrorDetails[K] => (key in patch ? patch[key] : current);
-  const details: BurrowErrorDetails = {
-    hint: pick('hint', error.hint),
-    proxy: pick('proxy', error.proxy),
-    target: pick('target', error.target),
-    said: pick('said', error.said),
-    proxyAnswer: pick('proxyAnswer', error.proxyAnswer),
-    cause: pick('cause', error),
-  };
+  const details: BurrowErrorDetails = { cause: 'cause' in patch ? patch.cause : error };
+  for (const key of FACT_KEYS) (details as Record<string, unknown>)[key] = key in patch ? patch[key] : error[key];
   return new BurrowError(patch.kind ?? error.kind, patch.message ?? error.message, details);
 }
 

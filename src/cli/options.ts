@@ -53,6 +53,12 @@ export type CommonValues = {
   'log-format'?: string;
 };
 
+/** What every command's handler gets: the parsed common options and the log they configured. */
+export interface CommandContext {
+  log: Log;
+  values: CommonValues;
+}
+
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 20;
 
 export function verbosityOf(values: CommonValues): number {

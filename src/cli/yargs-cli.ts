@@ -1,16 +1,11 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { usageError } from '../errors.ts';
 import type { Log } from '../log.ts';
-import { COMMON_OPTIONS, logFromOptions, type CommonValues, type OptionSpec } from './options.ts';
+import { COMMON_OPTIONS, logFromOptions, type CommandContext, type CommonValues, type OptionSpec } from './options.ts';
 import { VERSION } from '../version.ts';
 
 // Every command but `connect` goes through here: yargs gives them help text and validation, and its ~100 ms load
 // is paid only by commands a person types, never by the ProxyCommand.
-
-export interface CommandContext {
-  log: Log;
-  values: CommonValues;
-}
 
 function toYargsOption(spec: OptionSpec): Options {
   const option: Options = { describe: spec.description, ...(spec.short ? { alias: spec.short } : {}) };

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { FailurePhase } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
 import type { AuthScheme } from './auth/session.ts';
@@ -33,7 +34,10 @@ export interface DialOptions {
  */
 export interface DialAttempt {
   options: DialOptions;
+  /** The step in progress, in words for people ("connecting to proxy http://p:3128"). */
   phase: string;
+  /** The same step as a fact, for the timeout error's `phase`. */
+  stage: FailurePhase;
   timedOut: boolean;
   sockets: Socket[];
   signal: AbortSignal;

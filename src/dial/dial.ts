@@ -2,10 +2,11 @@ import type { Duplex } from 'node:stream';
 import { BurrowError, isBurrowError, withDetails } from '../errors.ts';
 import type { RouteAlternative, RoutePlan } from '../route/plan.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort, formatTarget, type Target } from '../route/target.ts';
+import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
-import { httpConnect, type Destination } from './http-connect.ts';
-import { withCredentials } from './auth/credentials.ts';
+import { httpConnect } from './http-connect.ts';
+import { withPlanCredentials } from '../credentials/config.ts';
+import { withCredentials } from '../credentials/lookup.ts';
 import { connectTcp } from './tcp.ts';
 
 export type { DialOptions } from './context.ts';
@@ -22,7 +23,9 @@ export interface Connection {
  * `alternativeTimeoutMs` (default 5 s) so that a dead proxy first in a PAC answer does not eat the whole budget;
  * the last alternative gets whatever time is left.
  */
-export async function dial(plan: RoutePlan, options: DialOptions): Promise<Connection> {
+export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<Connection> {
+  const plan = withPlanCredentials(routePlan, options.env ?? process.env);
+  for (const warning of plan.warnings.slice(routePlan.warnings.length)) options.log.info(`route warning: ${warning}`);
   const failures: BurrowError[] = [];
   const byAlternative: Array<BurrowError | undefined> = [];
   const overallMs = options.connectTimeoutIsDefault && plan.timeouts?.connectMs ? plan.timeouts.connectMs : options.connectTimeoutMs;
@@ -43,7 +46,7 @@ export async function dial(plan: RoutePlan, options: DialOptions): Promise<Conne
       return { stream, alternative };
     } catch (error) {
       if (!isBurrowError(error)) throw error;
-      const failure = cut && error.said === 'timeout' ? perAlternativeTimeout(error) : error;
+      const failure = cut && error.timedOut ? perAlternativeTimeout(error) : error;
       failures.push(failure);
       byAlternative[index] = failure;
       if (count > 1) {
@@ -61,7 +64,7 @@ export async function dial(plan: RoutePlan, options: DialOptions): Promise<Conne
   }
   // Authentication and policy refusals say more than "could not connect", so they win over earlier failures.
   const worst = failures.find((f) => f.kind === 'auth') ?? failures.find((f) => f.kind === 'refused') ?? failures[failures.length - 1];
-  if (!worst) throw new BurrowError('unreachable', `no time left to reach ${formatTarget(plan.target)}`, { target: formatTarget(plan.target), said: 'timeout' });
+  if (!worst) throw new BurrowError('unreachable', `no time left to reach ${formatTarget(plan.target)}`, { target: formatTarget(plan.target), said: 'timeout', timedOut: true });
   if (count > 1) throw withTriedRoutes(worst, plan, byAlternative);
   throw worst;
 }
@@ -77,7 +80,7 @@ async function dialWithSkips(target: Target, alternative: RouteAlternative, opti
     try {
       return await dialAlternative(target, { ...alternative, hops }, { ...options, connectTimeoutMs: Math.max(deadline - Date.now(), 1) });
     } catch (error) {
-      const dead = isBurrowError(error) && hops.length > 1 && deadline > Date.now() ? deadHop(error, hops) : -1;
+      const dead = isBurrowError(error) && hops.length > 1 && deadline > Date.now() ? deadHop(error, hops.length) : -1;
       if (dead < 0) throw error;
       options.log.info('skipping a dead hop (dynamic_chain)', { proxy: displayProxy(hops[dead]!), error: (error as BurrowError).message });
       hops = hops.filter((_, i) => i !== dead);
@@ -85,21 +88,25 @@ async function dialWithSkips(target: Target, alternative: RouteAlternative, opti
   }
 }
 
-/** Which hop a failure shows to be dead: the one that could not be reached (not the target, not an auth problem). */
-export function deadHop(error: BurrowError, hops: ProxyEndpoint[]): number {
-  if (error.kind === 'auth' || error.said === 'timeout') return -1;
+/**
+ * Which hop of a chain of `count` a failure shows to be dead: the one that could not be reached (not the target,
+ * not an auth problem, not a timeout). Decided on the error's hop and phase, which dial() stamps on every failure.
+ */
+export function deadHop(error: BurrowError, count: number): number {
+  if (error.kind === 'auth' || error.timedOut || error.hop === undefined) return -1;
   if (error.kind !== 'unreachable' && error.kind !== 'refused') return -1;
-  const index = hops.findIndex((hop) => displayProxy(hop) === error.proxy);
-  if (index < 0) return -1;
-  const next = hops[index + 1];
-  if (error.target === undefined) return index;
-  if (next && error.target === formatHostPort(next.host, next.port)) return index + 1;
+  const { index } = error.hop;
+  // This hop itself could not be reached, or its connection broke.
+  if (error.phase === 'proxy-connect' || error.phase === 'proxy-tls' || error.phase === 'proxy-closed') return index;
+  // This hop answered but could not open the way to the next one: the next hop is the dead one.
+  if (error.phase === 'proxy-handshake' && index + 1 < count) return index + 1;
   return -1;
 }
 
 function perAlternativeTimeout(error: BurrowError): BurrowError {
   return withDetails(error, {
     said: 'timeout',
+    timedOut: true,
     hint: 'no answer within the limit for one route alternative (--alternative-timeout, or timeouts.alternative in the config file); the next alternative was tried',
     proxyAnswer: undefined,
   });
@@ -118,7 +125,7 @@ export function describeHops(hops: ProxyEndpoint[]): string {
 
 async function dialAlternative(target: Target, alternative: RouteAlternative, options: DialOptions): Promise<Duplex> {
   const controller = new AbortController();
-  const attempt: DialAttempt = { options, phase: 'starting', timedOut: false, sockets: [], signal: controller.signal };
+  const attempt: DialAttempt = { options, phase: 'starting', stage: alternative.hops.length ? 'proxy-connect' : 'target-connect', timedOut: false, sockets: [], signal: controller.signal };
   const deadline = Date.now() + options.connectTimeoutMs;
   const onTimeout = () => {
     attempt.timedOut = true;
@@ -179,26 +186,36 @@ async function openHop(hops: ProxyEndpoint[], i: number, attempt: DialAttempt, d
   const hop = hops[i]!;
   let stream: Duplex =
     i === 0
-      ? await connectTcp({ host: hop.host, port: hop.port, role: 'proxy', label: displayProxy(hop) }, attempt)
+      ? await atHop(i, hop, connectTcp({ host: hop.host, port: hop.port, role: 'proxy', label: displayProxy(hop) }, attempt))
       : await handshake(hops, i - 1, { host: hop.host, port: hop.port }, attempt, deadline);
   if (hop.scheme === 'https') {
     // Lazy: node:tls is not needed by plain http:// and SOCKS routes, the common ProxyCommand case.
     const { startProxyTls } = await import('./tls.ts');
-    stream = await startProxyTls(stream, hop, attempt);
+    stream = await atHop(i, hop, startProxyTls(stream, hop, attempt));
   }
   return stream;
 }
 
+/** Stamps a failure of this step with the hop it concerns (unless an earlier hop's step already did). */
+async function atHop<T>(index: number, hop: ProxyEndpoint, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    if (!isBurrowError(error) || error.hop !== undefined) throw error;
+    throw withDetails(error, { hop: { index, endpoint: displayProxy(hop) }, cause: error.cause });
+  }
+}
+
 /** Asks hop `i` to connect to `destination`; an HTTP proxy that closes between auth legs is reopened the same way. */
-async function handshake(hops: ProxyEndpoint[], i: number, destination: Destination, attempt: DialAttempt, deadline: number): Promise<Duplex> {
+async function handshake(hops: ProxyEndpoint[], i: number, destination: Target, attempt: DialAttempt, deadline: number): Promise<Duplex> {
   const hop = hops[i]!;
   const stream = await openHop(hops, i, attempt, deadline);
   if (hop.scheme === 'http' || hop.scheme === 'https') {
-    return httpConnect(stream, destination, hop, attempt, () => openHop(hops, i, attempt, deadline));
+    return atHop(i, hop, httpConnect(stream, destination, hop, attempt, () => openHop(hops, i, attempt, deadline)));
   }
   // Lazy: the socks package and its ip-address dependency cost ~50 ms to load (REFERENCE.md §4).
   const { socksConnect } = await import('./socks.ts');
-  return socksConnect(stream, destination, hop, attempt, deadline);
+  return atHop(i, hop, socksConnect(stream, destination, hop, attempt, deadline));
 }
 
 function credentialed(hop: ProxyEndpoint, attempt: DialAttempt): ProxyEndpoint {
@@ -233,6 +250,8 @@ function timeoutError(target: Target, alternative: RouteAlternative, attempt: Di
     target: formatTarget(target),
     ...(first ? { proxy: displayProxy(first) } : {}),
     said: 'timeout',
+    timedOut: true,
+    phase: attempt.stage,
     hint: first
       ? 'the proxy does not answer: is the address right, and is it reachable from this network? (--connect-timeout sets the limit)'
       : 'the target does not answer directly: a firewall may drop direct connections here; try a proxy (HTTPS_PROXY, --proxy)',

@@ -1,8 +1,7 @@
 import type { ErrorKind, ProxyAnswer } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort } from '../route/target.ts';
+import { formatHostPort, type Target } from '../route/target.ts';
 import { headerValues, type ConnectResponse } from './parse-connect-response.ts';
-import type { Destination } from './http-connect.ts';
 
 export interface Explanation {
   kind: ErrorKind;
@@ -27,7 +26,7 @@ function answerDetail(response: ConnectResponse): string | undefined {
 
 // Turns a non-2xx CONNECT answer into what the user needs: the proxy's own words, and the likely fix. The 403-to-22
 // case is the one users hit most (corporate proxies often allow CONNECT to 443 only, REFERENCE.md §1 and §3).
-export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): Explanation {
+export function explainConnectRefusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Target): Explanation {
   const label = displayProxy(proxy);
   const target = formatHostPort(destination.host, destination.port);
   const squidError = headerValues(response, 'x-squid-error')[0];

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError, withDetails } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort, validateHost } from '../route/target.ts';
+import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
@@ -10,12 +10,7 @@ import { explainConnectRefusal, offeredAuthSchemes, proxyAnswerOf } from './expl
 import { drainBody, keepsConnection } from './http-body.ts';
 import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
 
-export interface Destination {
-  host: string;
-  port: number;
-}
-
-export function buildConnectRequest(destination: Destination, authorization: string | undefined): string {
+export function buildConnectRequest(destination: Target, authorization: string | undefined): string {
   // The last check before a name reaches the wire, whoever built the destination (a PAC answer, a Teleport ping).
   const authority = formatHostPort(validateHost(destination.host), destination.port);
   if (authorization !== undefined && /[\u0000-\u001f\u007f]/.test(authorization)) {
@@ -37,7 +32,7 @@ export function buildConnectRequest(destination: Destination, authorization: str
  */
 export async function httpConnect(
   stream: Duplex,
-  destination: Destination,
+  destination: Target,
   proxy: ProxyEndpoint,
   attempt: DialAttempt,
   reconnect: () => Promise<Duplex>,
@@ -54,6 +49,7 @@ export async function httpConnect(
   let mustStay = false;
   for (;;) {
     attempt.phase = `waiting for proxy ${label} to answer CONNECT ${target}`;
+    attempt.stage = 'proxy-handshake';
     ensureOpen(stream, attempt, label);
     stream.write(buildConnectRequest(destination, authorization));
     let head;
@@ -114,6 +110,7 @@ function closedMidHandshake(label: string, target: string, said: string): Burrow
     proxy: label,
     target,
     said,
+    phase: 'proxy-auth',
     hint: 'NTLM and Negotiate need every step on one connection; a proxy or load balancer in between that closes it breaks them. Try --proxy-auth basic if the proxy also offers Basic',
   });
 }
@@ -129,6 +126,7 @@ class ClosedBeforeAnswer extends BurrowError {
       proxy: label,
       target,
       said: 'connection closed',
+      phase: 'proxy-handshake',
       hint: 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
     });
     this.silent = received === 0;
@@ -160,6 +158,7 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
             proxy: label,
             target,
             said: result.reason,
+            phase: 'proxy-handshake',
             hint: 'check the proxy URL\'s scheme and port (http:// for HTTP proxies, socks5h:// for SOCKS)',
           }),
         );
@@ -180,6 +179,7 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
           proxy: label,
           target,
           said: error.code ?? error.message,
+          phase: 'proxy-handshake',
           cause: error,
         }),
       );
@@ -204,12 +204,13 @@ function withProxyAnswer(error: unknown, response: ConnectResponse): unknown {
   return withDetails(error, { proxyAnswer: proxyAnswerOf(response) });
 }
 
-function refusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Destination): BurrowError {
+function refusal(response: ConnectResponse, proxy: ProxyEndpoint, destination: Target): BurrowError {
   const explained = explainConnectRefusal(response, proxy, destination);
   return new BurrowError(explained.kind, explained.message, {
     proxy: displayProxy(proxy),
     target: formatHostPort(destination.host, destination.port),
     said: response.statusLine,
+    phase: 'proxy-handshake',
     hint: explained.hint,
     proxyAnswer: proxyAnswerOf(response),
   });

@@ -4,18 +4,18 @@ import type { Duplex } from 'node:stream';
 import type { SocksClientOptions } from 'socks';
 import { BurrowError } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { formatHostPort, validateHost } from '../route/target.ts';
+import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
 import type { DialAttempt } from './context.ts';
-import type { Destination } from './http-connect.ts';
 
 type SocksModule = typeof import('socks');
 
 // The socks package always sends host names as names (ATYP domain / SOCKS4a), so "who resolves" is decided here:
 // socks4 and socks5 resolve locally and send an address; socks4a and socks5h send the name for the proxy to resolve.
-async function destinationAddress(destination: Destination, proxy: ProxyEndpoint, attempt: DialAttempt): Promise<string> {
+async function destinationAddress(destination: Target, proxy: ProxyEndpoint, attempt: DialAttempt): Promise<string> {
   if (isIP(destination.host) || proxy.scheme === 'socks4a' || proxy.scheme === 'socks5h') return destination.host;
   attempt.phase = `resolving ${destination.host} locally for ${proxy.scheme}://`;
+  attempt.stage = 'local-resolve';
   try {
     const found = await lookup(destination.host, { family: proxy.scheme === 'socks4' ? 4 : 0 });
     return found.address;
@@ -25,12 +25,13 @@ async function destinationAddress(destination: Destination, proxy: ProxyEndpoint
       proxy: displayProxy(proxy),
       target: formatHostPort(destination.host, destination.port),
       said: code,
+      phase: 'local-resolve',
       hint: `use ${proxy.scheme === 'socks4' ? 'socks4a' : 'socks5h'}:// so that the proxy resolves the name`,
     });
   }
 }
 
-export async function socksConnect(stream: Duplex, destination: Destination, proxy: ProxyEndpoint, attempt: DialAttempt, deadline: number): Promise<Duplex> {
+export async function socksConnect(stream: Duplex, destination: Target, proxy: ProxyEndpoint, attempt: DialAttempt, deadline: number): Promise<Duplex> {
   validateHost(destination.host); // the last check before a name reaches the wire, whoever built the destination
   const host = await destinationAddress(destination, proxy, attempt);
   const label = displayProxy(proxy);
@@ -52,13 +53,19 @@ export async function socksConnect(stream: Duplex, destination: Destination, pro
     existing_socket: stream,
   };
   let socket: Socket;
+  const version = proxy.scheme.startsWith('socks4') ? 4 : 5;
+  let replies: RepliesSeen | undefined;
   try {
     const handshake = SocksClient.createConnection(options);
+    // Watched beside the socks client: the proxy's reply codes are the facts a failure is explained by.
+    replies = watchReplies(stream, version);
     // The previous hop handed the stream over paused; the socks client has attached its reader synchronously.
     stream.resume();
     ({ socket } = await handshake);
   } catch (error) {
-    throw socksError(error as Error, proxy, target, attempt);
+    throw socksError(error as Error, proxy, target, attempt, replies?.seen() ?? {}, deadline);
+  } finally {
+    replies?.stop();
   }
   return captureEarlyBytes(socket);
 }
@@ -80,26 +87,73 @@ function captureEarlyBytes(socket: Socket): Promise<Socket> {
   });
 }
 
-function socksError(error: Error, proxy: ProxyEndpoint, target: string, attempt: DialAttempt): BurrowError {
+/** What the proxy answered at each step, read off the wire (RFC 1928, RFC 1929, SOCKS4). */
+interface Seen {
+  /** SOCKS5: the authentication method the proxy chose (0xff: none acceptable). */
+  method?: number;
+  /** SOCKS5 username/password (RFC 1929): 0 is success. */
+  authStatus?: number;
+  /** SOCKS5 REP or SOCKS4 CD. */
+  reply?: number;
+}
+
+interface RepliesSeen {
+  seen(): Seen;
+  stop(): void;
+}
+
+function watchReplies(stream: Duplex, version: 4 | 5): RepliesSeen {
+  let bytes = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    if (bytes.length < 64) bytes = Buffer.concat([bytes, chunk]);
+  };
+  stream.on('data', onData);
+  return {
+    stop: () => stream.off('data', onData),
+    seen: () => {
+      if (version === 4) return bytes.length >= 2 ? { reply: bytes[1]! } : {};
+      const seen: Seen = {};
+      if (bytes.length < 2) return seen;
+      seen.method = bytes[1]!;
+      let offset = 2;
+      if (seen.method === 0x02) {
+        if (bytes.length < 4) return seen;
+        seen.authStatus = bytes[3]!;
+        offset = 4;
+      }
+      if (seen.method !== 0xff && bytes.length >= offset + 2) seen.reply = bytes[offset + 1]!;
+      return seen;
+    },
+  };
+}
+
+const SOCKS5_REPLIES = ['Succeeded', 'Failure', 'NotAllowed', 'NetworkUnreachable', 'HostUnreachable', 'ConnectionRefused', 'TTLExpired', 'CommandNotSupported', 'AddressNotSupported'];
+const SOCKS4_REPLIES: Record<number, string> = { 90: 'Granted', 91: 'Failed', 92: 'Rejected', 93: 'RejectedIdent' };
+
+function socksError(error: Error, proxy: ProxyEndpoint, target: string, attempt: DialAttempt, seen: Seen, deadline: number): BurrowError {
   const label = displayProxy(proxy);
   const text = error.message;
-  const details = { proxy: label, target, said: text, cause: error };
-  if (/authentication|no accepted authentication/i.test(text)) {
+  const details = { proxy: label, target, said: text, cause: error, phase: 'proxy-handshake' as const };
+  const version = proxy.scheme.startsWith('socks4') ? 4 : 5;
+  if (seen.method === 0xff || (seen.authStatus !== undefined && seen.authStatus !== 0)) {
     const sent = proxy.username !== undefined;
     return new BurrowError('auth', `the SOCKS proxy ${label} ${sent ? `rejected the credentials for user "${proxy.username}"` : 'requires a user name and password'} (${text})`, {
       ...details,
+      phase: 'proxy-auth',
       hint: sent ? 'check the user name and password (percent-encoded in the URL)' : 'put USER:PASSWORD@ in front of the host in the proxy URL, percent-encoded',
     });
   }
-  if (/timed out/i.test(text) || attempt.timedOut) {
+  if (attempt.timedOut || Date.now() >= deadline) {
     return new BurrowError('unreachable', `the SOCKS proxy ${label} did not complete the handshake for ${target} in time`, {
       ...details,
+      timedOut: true,
       hint: 'the proxy or the target is slow or unreachable; raise --connect-timeout if the network is just slow',
     });
   }
-  const rejected = /rejected connection - (\w+)/i.exec(text);
-  if (rejected) {
-    const reply = rejected[1]!;
+  const failed = seen.reply !== undefined && (version === 4 ? seen.reply !== 90 : seen.reply !== 0);
+  if (failed) {
+    const code = seen.reply!;
+    const reply = (version === 4 ? SOCKS4_REPLIES[code] : SOCKS5_REPLIES[code]) ?? `reply ${code}`;
     const hints: Record<string, string> = {
       NotAllowed: `the proxy's rules forbid ${target}: ask its administrators, or try NO_PROXY=${target} if the target is reachable directly`,
       ConnectionRefused: `nothing accepts connections on ${target} as seen from the proxy: check the port`,
@@ -107,14 +161,20 @@ function socksError(error: Error, proxy: ProxyEndpoint, target: string, attempt:
       NetworkUnreachable: `the proxy has no route to ${target}`,
       TTLExpired: `the proxy timed out reaching ${target}`,
       Failure: 'the proxy failed for a reason it does not say; its log will',
+      Failed: `the proxy rejected or failed the request for ${target}: its rules may forbid it, or it cannot reach it; its log will say`,
+      Rejected: 'the proxy could not check the user with identd (SOCKS4 ident): use SOCKS5 if it offers it',
+      RejectedIdent: 'the proxy\'s identd check failed for this user id',
     };
-    return new BurrowError('refused', `the SOCKS proxy ${label} refused CONNECT ${target}: ${reply}`, { ...details, said: reply, hint: hints[reply] ?? 'see the proxy\'s log' });
-  }
-  if (/closed|ECONNRESET|invalid/i.test(text)) {
-    return new BurrowError('refused', `the SOCKS proxy ${label} broke off the handshake for ${target} (${text})`, {
+    return new BurrowError('refused', `the SOCKS proxy ${label} refused CONNECT ${target}: ${reply}`, {
       ...details,
-      hint: 'is it a SOCKS proxy, and of that version? An HTTP proxy needs http://; a SOCKS4 one socks4a://',
+      said: reply,
+      socksReply: { version, code, name: reply },
+      hint: hints[reply] ?? 'see the proxy\'s log',
     });
   }
-  return new BurrowError('refused', `the SOCKS proxy ${label} failed CONNECT ${target}: ${text}`, details);
+  // No (complete) reply: the proxy closed, reset or sent something that is not SOCKS of this version.
+  return new BurrowError('refused', `the SOCKS proxy ${label} broke off the handshake for ${target} (${text})`, {
+    ...details,
+    hint: 'is it a SOCKS proxy, and of that version? An HTTP proxy needs http://; a SOCKS4 one socks4a://',
+  });
 }

@@ -17,6 +17,7 @@ export interface TcpPeer {
 export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket> {
   return new Promise((resolve, reject) => {
     attempt.phase = `connecting to ${peer.role} ${peer.label}`;
+    attempt.stage = peer.role === 'proxy' ? 'proxy-connect' : 'target-connect';
     const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true });
     attempt.sockets.push(socket);
     const onError = (error: NodeJS.ErrnoException) => {
@@ -41,7 +42,7 @@ export function tcpError(error: NodeJS.ErrnoException, peer: TcpPeer): BurrowErr
   const code = error.code ?? 'ERROR';
   const aggregate = (error as { errors?: NodeJS.ErrnoException[] }).errors;
   const detail = aggregate?.length ? aggregate.map((e) => e.code ?? e.message).join(', ') : code;
-  const details = { said: detail, cause: error, [peer.role]: peer.label };
+  const details = { said: detail, cause: error, [peer.role]: peer.label, phase: peer.role === 'proxy' ? ('proxy-connect' as const) : ('target-connect' as const) };
   const viaProxy = peer.role === 'proxy';
   switch (code) {
     case 'ENOTFOUND':
@@ -82,6 +83,7 @@ export function ensureOpen(stream: Duplex, attempt: DialAttempt, label: string):
   throw new BurrowError('unreachable', `the connection to the proxy ${label} broke during the handshake (${code})`, {
     proxy: label,
     said: code,
+    phase: 'proxy-closed',
     ...(attempt.error ? { cause: attempt.error } : {}),
     hint: 'the proxy reset or closed the connection; if it keeps happening, ask its administrators what it refuses',
   });

@@ -10,6 +10,7 @@ import type { DialAttempt } from './context.ts';
 export function startProxyTls(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttempt): Promise<TLSSocket> {
   const label = displayProxy(proxy);
   attempt.phase = `TLS handshake with proxy ${label}`;
+  attempt.stage = 'proxy-tls';
   const tlsOptions = attempt.options.tls ?? {};
   return new Promise((resolve, reject) => {
     const connectOptions: ConnectionOptions = {
@@ -29,6 +30,7 @@ export function startProxyTls(stream: Duplex, proxy: ProxyEndpoint, attempt: Dia
         new BurrowError('unreachable', `TLS to the proxy ${label} failed: ${error.message}`, {
           proxy: label,
           said: error.code ?? error.message,
+          phase: 'proxy-tls',
           cause: error,
           hint: certificateProblem
             ? 'the proxy\'s certificate is not trusted: pass its CA with --proxy-ca FILE (or --proxy-insecure to skip the check, which lets anyone on the path read your proxy password)'

@@ -80,9 +80,10 @@ function shortResult(path: PathJson): string {
   return path.error?.message ?? path.status;
 }
 
+/** The proxy itself does not work from here: it could not be resolved or reached, or TLS to it failed. */
 function proxyProblem(path: PathJson): boolean {
-  const message = path.error?.message ?? '';
-  return /connecting to proxy|the proxy \S+ refused the TCP connection|cannot (resolve|reach) the proxy|TLS to the proxy/.test(message);
+  const phase = path.error?.phase;
+  return phase === 'proxy-connect' || phase === 'proxy-tls';
 }
 
 function concludeReachability(target: TargetJson, context: ConclusionContext, add: Add): void {

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { withPlanCredentials } from '../credentials/config.ts';
 import type { DialOptions } from '../dial/dial.ts';
 import { displayProxy, hasCredentials } from '../route/proxy-url.ts';
 import type { RoutePlan } from '../route/plan.ts';
@@ -40,9 +41,14 @@ export type ProgressEvent =
   | { kind: 'start'; total: number }
   | { kind: 'done'; what: string; result: string; finished: number; total: number };
 
+/** The route burrow takes, with the config file's credentials looked up (doctor reports whether a hop has them). */
+async function planFor(target: Target, input: DoctorInput): Promise<RoutePlan> {
+  return withPlanCredentials(await resolveRoute(target, input.routeOptions), input.routeOptions.env);
+}
+
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   // First, before any probe or timer starts: a bad proxy URL, config file or PAC file is a usage error (exit 2).
-  const plans = await Promise.all(input.targets.map((target) => resolveRoute(target, input.routeOptions)));
+  const plans = await Promise.all(input.targets.map((target) => planFor(target, input)));
   const report: DoctorReport = {
     burrow: VERSION,
     complete: false,
@@ -138,7 +144,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     } catch {
       return; // an address we cannot parse is reported in the Teleport section only
     }
-    const adding = resolveRoute(target, input.routeOptions).then(
+    const adding = planFor(target, input).then(
       (plan) => {
         if (!run.signal.aborted) addTarget(target, `${from} (Teleport SSH address)`, plan);
       },
@@ -167,7 +173,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       if (error instanceof ProbeStopped) {
         if (path.status === 'pending' && error.reason === 'timeout') {
           path.status = 'timeout';
-          path.error = { kind: 'unreachable', message: `no answer within ${input.probeTimeoutMs / 1000} s`, hint: null, said: 'timeout' };
+          path.error = { kind: 'unreachable', message: `no answer within ${input.probeTimeoutMs / 1000} s`, hint: null, said: 'timeout', phase: null, hop: null };
         }
         return;
       }

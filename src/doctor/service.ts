@@ -7,7 +7,6 @@ import { checkKnownHosts, fingerprint, knownKeyTypes, parseKnownHosts, type Know
 import { firstLine, readFirstBytes } from './probes/first-bytes.ts';
 import { probeSshHostKey } from './probes/ssh.ts';
 import { probeTls, type TlsProbeResult } from './probes/tls.ts';
-import type { DoctorInput } from './run.ts';
 import type { ServiceJson } from './types.ts';
 
 // What answers at the end of an open tunnel: an SSH server (banner, host key, known_hosts), a TLS server
@@ -17,7 +16,7 @@ import type { ServiceJson } from './types.ts';
 const TLS_PORTS = new Set([443, 465, 636, 853, 990, 992, 993, 995, 3080, 6443, 8443]);
 const BANNER_WAIT_MS = 2000;
 
-export async function probeService(stream: Duplex, target: Target, knownHosts: KnownHosts, input: Pick<DoctorInput, 'probeTimeoutMs' | 'extraCa'>, runSignal: AbortSignal): Promise<ServiceJson> {
+export async function probeService(stream: Duplex, target: Target, knownHosts: KnownHosts, input: { probeTimeoutMs: number; extraCa?: string }, runSignal: AbortSignal): Promise<ServiceJson> {
   const service: ServiceJson = { protocol: 'silent', first_line: null, ssh: null, tls: null, teleport: null };
   const limit = input.probeTimeoutMs;
   if (!TLS_PORTS.has(target.port)) {

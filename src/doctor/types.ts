@@ -30,6 +30,10 @@ export interface ErrorJson {
   message: string;
   hint: string | null;
   said: string | null;
+  /** Which step failed (BurrowError.phase: "proxy-connect", "proxy-tls", "proxy-handshake", "proxy-auth", ...). */
+  phase: string | null;
+  /** The proxy hop it concerns, 0 for the first; null when none (direct, or unknown). */
+  hop: number | null;
 }
 
 export interface KnownHostsJson {

@@ -161,7 +161,7 @@ export function httpStatusFor(error: BurrowError): number {
     case 'refused':
       return 403;
     case 'unreachable':
-      return /timeout|ETIMEDOUT/i.test(error.said ?? '') ? 504 : 502;
+      return error.timedOut || /ETIMEDOUT/.test(error.said ?? '') ? 504 : 502;
     default:
       return 502;
   }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { basicAuthorization } from '../dial/auth/session.ts';
-import { withCredentials } from '../dial/auth/credentials.ts';
+import { withPlanCredentials } from '../credentials/config.ts';
+import { withCredentials } from '../credentials/lookup.ts';
 import { describeHops, type Connection } from '../dial/dial.ts';
 import { BurrowError, isBurrowError } from '../errors.ts';
 import type { RoutePlan } from '../route/plan.ts';
@@ -106,7 +107,7 @@ async function openForward(
 ): Promise<{ connection: Connection; head: string }> {
   let plan: RoutePlan;
   try {
-    plan = await router.route(request.target);
+    plan = withPlanCredentials(await router.route(request.target), router.env ?? process.env);
   } catch (error) {
     if (isBurrowError(error)) record.failure = { reason: error.message, error };
     throw error;

@@ -1,39 +1,20 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { BurrowError } from '../errors.ts';
-import type { Log } from '../log.ts';
 import { formatTarget } from '../route/target.ts';
 import { registerSecret } from '../secrets.ts';
 import type { Connection } from '../dial/dial.ts';
 import { createByteReader, ReadError, type ByteReader } from './byte-reader.ts';
-import type { ListenAddress } from './forward-spec.ts';
 import { serveHttp } from './http-proxy-server.ts';
 import { errorResponse } from './http-proxy-request.ts';
-import { openTunnel, startListener, type ConnectionLimits, type ConnectionRecord, type RunningListener, type Router } from './listener.ts';
-import { endWith, relay, type Served } from './serve.ts';
+import { openTunnel, startListener, type ConnectionRecord, type RunningListener } from './listener.ts';
+import { endWith, relay, type ProxyServerOptions, type Served } from './serve.ts';
 import { socks4Reply, socksHandshake, type Credentials } from './socks-server.ts';
 
 // The local proxies of `burrow forward -D` (SOCKS5, SOCKS4/4a) and `--http` (CONNECT and absolute-form plain
 // HTTP). Each request is routed on its own (resolveRoute + dial), so NO_PROXY, chains and PAC rules apply per
 // target. A listener may speak both protocols (told apart by the first byte): `burrow exec` can start one in-process
 // on 127.0.0.1:0 with randomCredentials() and point HTTPS_PROXY and ALL_PROXY at it.
-
-export type ProxyProtocol = 'socks' | 'http';
-
-export interface ProxyServerOptions {
-  /** "-D 1080", "--http 3128", "exec bridge": for the log. */
-  name: string;
-  listen: ListenAddress;
-  protocols: ProxyProtocol[];
-  router: Router;
-  log: Log;
-  limits: ConnectionLimits;
-  /** Required credentials. Without them only loopback clients are served. */
-  auth?: Credentials;
-  /** Bound on reading one request (greeting, auth, request head). Default 10 s. */
-  handshakeTimeoutMs?: number;
-  idleTimeoutMs?: number;
-}
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 

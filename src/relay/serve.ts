@@ -1,11 +1,31 @@
 import type { Socket } from 'node:net';
 import type { Connection } from '../dial/dial.ts';
 import type { ConnectionRecord } from './listener.ts';
-import type { ProxyServerOptions } from './proxy-server.ts';
+import type { Log } from '../log.ts';
+import type { ListenAddress } from './forward-spec.ts';
+import type { ConnectionLimits, Router } from './listener.ts';
+import type { Credentials } from './socks-server.ts';
 import { splice } from './splice.ts';
 
 // What the SOCKS and HTTP sides of the local proxy (proxy-server.ts, http-proxy-server.ts) share: the options a
 // connection is served with, the relay once a tunnel is open, and the final answer that closes a connection.
+
+export type ProxyProtocol = 'socks' | 'http';
+
+export interface ProxyServerOptions {
+  /** "-D 1080", "--http 3128", "exec bridge": for the log. */
+  name: string;
+  listen: ListenAddress;
+  protocols: ProxyProtocol[];
+  router: Router;
+  log: Log;
+  limits: ConnectionLimits;
+  /** Required credentials. Without them only loopback clients are served. */
+  auth?: Credentials;
+  /** Bound on reading one request (greeting, auth, request head). Default 10 s. */
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
 
 export interface Served extends ProxyServerOptions {
   clientAllowed: boolean;

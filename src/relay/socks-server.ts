@@ -162,7 +162,7 @@ export function socks5CodeFor(error: BurrowError): number {
     case 'unreachable':
       if (said.includes('ECONNREFUSED')) return SOCKS5.REP_CONNECTION_REFUSED;
       if (said.includes('ENETUNREACH')) return SOCKS5.REP_NETWORK_UNREACHABLE;
-      if (said.includes('TIMEOUT') || said.includes('ETIMEDOUT')) return SOCKS5.REP_TTL_EXPIRED;
+      if (error.timedOut || said.includes('ETIMEDOUT')) return SOCKS5.REP_TTL_EXPIRED;
       return SOCKS5.REP_HOST_UNREACHABLE;
     default:
       return SOCKS5.REP_GENERAL_FAILURE;

@@ -247,7 +247,7 @@ function parseRuleAction(ctx: Context, action: string, valueNode: Node | null, w
     if (!isSeq(valueNode)) fail(lineOf(valueNode), `${what} must be a list of hops, first hop first`);
     else {
       const chain = parseAlternatives(ctx, valueNode, what);
-      if (chain && chain.some((c) => c.length !== 1)) fail(lineOf(valueNode), `${what}: every hop must be one proxy ("direct" and nested lists belong in via:)`);
+      if (chain?.some((c) => c.length !== 1)) fail(lineOf(valueNode), `${what}: every hop must be one proxy ("direct" and nested lists belong in via:)`);
       else if (chain) return [chain.map((c) => c[0]!)];
     }
   } else {

@@ -1,3 +1,4 @@
+import type { CredentialRef } from './config.ts';
 import type { ProxyEndpoint } from './proxy-url.ts';
 import type { Target } from './target.ts';
 
@@ -45,6 +46,11 @@ export interface RoutePlan {
   warnings: string[];
   /** Time limits from the config file; command-line options win over them. */
   timeouts?: PlanTimeouts;
+  /**
+   * The config file's credentials: entries, named but not looked up: the credentials layer fills them in
+   * (credentials/config.ts withPlanCredentials) when the route is dialed or shown.
+   */
+  credentials?: { file: string; credentials: CredentialRef[] };
 }
 
 export interface PlanTimeouts {

@@ -142,7 +142,7 @@ function parseLocalnet(text: string): { cidr: Cidr; port?: number } | undefined 
   if (/^\d{1,2}$/.test(maskText!)) prefix = Number(maskText);
   else {
     const mask = parseIp(maskText!);
-    if (!mask || mask.length !== 4) return undefined;
+    if (mask?.length !== 4) return undefined;
     const bits = [...mask].map((b) => b.toString(2).padStart(8, '0')).join('');
     if (!/^1*0*$/.test(bits)) return undefined;
     prefix = bits.indexOf('0') < 0 ? 32 : bits.indexOf('0');

@@ -10,8 +10,6 @@ import { formatTarget, printable, type Target } from './target.ts';
 import type { BurrowConfig } from './config.ts';
 import type { PacScript } from './pac.ts';
 import type { ProxychainsConf } from './proxychains.ts';
-// The same netrc reader the dialer uses (a pure parser, already in the connect bundle).
-import { configPasswords, withConfigCredentials } from './config-credentials.ts';
 
 export interface RouteOptions {
   /** --proxy URLs: a chain, first hop first. Overrides the environment and NO_PROXY from the environment. */
@@ -63,10 +61,8 @@ export async function resolveRoute(target: Target, options: RouteOptions): Promi
       }
     : undefined;
   const done = (alternatives: RouteAlternative[]): RoutePlan => {
-    if (config && config.credentials.length > 0) {
-      for (const alternative of alternatives) alternative.hops = alternative.hops.map((hop) => withConfigCredentials(hop, config, options.env, warnings));
-    }
-    return { target, alternatives, warnings, ...(timeouts ? { timeouts } : {}) };
+    const credentials = config && config.credentials.length > 0 ? { file: config.file, credentials: config.credentials } : undefined;
+    return { target, alternatives, warnings, ...(timeouts ? { timeouts } : {}), ...(credentials ? { credentials } : {}) };
   };
   const plan = (alternative: RouteAlternative): RoutePlan => done([alternative]);
   const where = formatTarget(target);
@@ -242,7 +238,7 @@ export function defaultConfigPath(env: Environment): string | undefined {
 
 // The common case — no config file — costs one failed open(); the YAML parser and config.ts load only when a file
 // is there.
-async function loadConfig(options: RouteOptions): Promise<BurrowConfig | undefined> {
+export async function loadConfig(options: RouteOptions): Promise<BurrowConfig | undefined> {
   const explicit = options.configFile !== undefined;
   const file = explicit ? options.configFile! : defaultConfigPath(options.env);
   if (file === undefined) return undefined;
@@ -258,17 +254,6 @@ async function loadConfig(options: RouteOptions): Promise<BurrowConfig | undefin
   }
   const { parseConfig } = await import('./config.ts');
   return parseConfig(text, file);
-}
-
-/**
- * Every password the config file's credentials: entries can produce (inline ones, and the values of the variables
- * they name), registered as secrets and returned: wrappers keep them out of a child's environment even before any
- * route has used them.
- */
-export async function configSecrets(options: RouteOptions): Promise<string[]> {
-  const config = await loadConfig(options);
-  if (!config) return [];
-  return configPasswords(config, options.env);
 }
 
 function hopWarnings(hops: ProxyEndpoint[], origin: string): string[] {

@@ -3,13 +3,14 @@ import { constants } from 'node:os';
 import { BurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { DialOptions } from '../dial/context.ts';
-import { withCredentials } from '../dial/auth/credentials.ts';
+import { configSecrets } from '../credentials/config.ts';
+import { withCredentials } from '../credentials/lookup.ts';
 import { basicAuthorization } from '../dial/auth/session.ts';
 import { makeRouter, newLimits, type RunningListener } from '../relay/listener.ts';
 import { randomCredentials, startProxyServer } from '../relay/proxy-server.ts';
 import { configuredProxyTexts } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { configSecrets, type RouteOptions } from '../route/resolve.ts';
+import type { RouteOptions } from '../route/resolve.ts';
 import { bridgeEnvironment, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { burrowWords, injectFor, proxyCommandValue, toolKind } from './inject.ts';
 

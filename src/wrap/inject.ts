@@ -29,7 +29,7 @@ export function winQuote(word: string): string {
  */
 export function proxyCommandValue(words: string[], extra: string[] = [], platform: NodeJS.Platform = process.platform): string {
   const quote = platform === 'win32' ? winQuote : shQuote;
-  return [...words, 'connect', ...extra].map((w) => quote(w).replace(/%/g, '%%')).join(' ') + ' %h %p';
+  return `${[...words, 'connect', ...extra].map((w) => quote(w).replace(/%/g, '%%')).join(' ')} %h %p`;
 }
 
 export type ToolKind = 'ssh' | 'scp' | 'sftp' | 'git' | 'rsync' | 'other';

@@ -1,11 +1,12 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Log } from '../log.ts';
-import { withCredentials } from '../dial/auth/credentials.ts';
+import { configSecrets } from '../credentials/config.ts';
+import { withCredentials } from '../credentials/lookup.ts';
 import { describeHops, type DialOptions } from '../dial/dial.ts';
 import { configuredProxyTexts, readVariable } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { configSecrets, resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
 import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';

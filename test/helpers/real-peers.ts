@@ -665,7 +665,6 @@ export async function startSshd(options: { readyTimeoutMs?: number } = {}): Prom
       if (made.status !== 0) throw new Error(`real-peers: ssh-keygen failed: ${made.stderr}`);
     }
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${keyPath}.pub`));
-    const logPath = join(dir, 'sshd.out');
     const conf = join(dir, 'sshd_config');
     writeFileSync(
       conf,

@@ -105,7 +105,7 @@ export async function startPolicyProxy(options: PolicyProxyOptions = {}): Promis
       const match = /^CONNECT (\S+):(\d+) HTTP\/1\.[01]\r\n/.exec(text);
       const answer = (status: string, extra: string[] = []) => {
         log.push(`${match ? `CONNECT ${match[1]}:${match[2]}` : text.split('\r\n')[0]} -> ${status}`);
-        client.end(`${['HTTP/1.1 ' + status, ...extra, 'Content-Length: 0'].join('\r\n')}\r\n\r\n`);
+        client.end(`${[`HTTP/1.1 ${status}`, ...extra, 'Content-Length: 0'].join('\r\n')}\r\n\r\n`);
       };
       if (!match) return answer('400 Bad Request');
       if (options.auth) {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BurrowError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/route/config.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
+import { withPlanCredentials } from '../../src/credentials/config.ts';
 import { defaultConfigPath, resolveRoute, type RouteOptions } from '../../src/route/resolve.ts';
 import { matchHost, matchRules, parseHostPattern, parsePortList, type HostPattern } from '../../src/route/rules.ts';
 import { makeTarget } from '../../src/route/target.ts';
@@ -306,10 +307,14 @@ describe('resolveRoute with a config file', () => {
     const withCredentials = configFile(
       ['default: http://proxy.corp:3128', 'credentials:', '  - proxy: proxy.corp', '    from: env', '    user_env: CORP_USER', '    password_env: CORP_PW'].join('\n'),
     );
-    const plan = await resolveRoute(makeTarget('github.com', 22), { env: { CORP_USER: 'alice', CORP_PW: 'Sw0rdf1sh!' }, configFile: withCredentials });
+    const env = { CORP_USER: 'alice', CORP_PW: 'Sw0rdf1sh!' };
+    const plan = withPlanCredentials(await resolveRoute(makeTarget('github.com', 22), { env, configFile: withCredentials }), env);
     expect(plan.alternatives[0]!.hops[0]).toMatchObject({ username: 'alice', password: 'Sw0rdf1sh!' });
     expect(JSON.stringify([plan.warnings, plan.alternatives.map((a) => a.reason)])).not.toContain('Sw0rdf1sh');
-    const missing = await resolveRoute(makeTarget('github.com', 22), { env: {}, configFile: withCredentials });
+    const unfilled = await resolveRoute(makeTarget('github.com', 22), { env: {}, configFile: withCredentials });
+    // The route names the entries; the credentials layer looks them up.
+    expect(unfilled.alternatives[0]!.hops[0]!.username).toBeUndefined();
+    const missing = withPlanCredentials(unfilled, {});
     expect(missing.alternatives[0]!.hops[0]!.username).toBeUndefined();
     expect(missing.warnings.join('\n')).toMatch(/CORP_USER is not set/);
   });
@@ -318,10 +323,10 @@ describe('resolveRoute with a config file', () => {
     const netrc = join(dir, 'netrc');
     writeFileSync(netrc, 'machine proxy.corp login alice password s3cret\n');
     const cfg = configFile(['default: http://proxy.corp:3128', 'credentials:', '  - proxy: proxy.corp:3128', '    user: alice'].join('\n'));
-    const plan = await resolveRoute(makeTarget('github.com', 22), { env: { NETRC: netrc }, configFile: cfg });
+    const plan = withPlanCredentials(await resolveRoute(makeTarget('github.com', 22), { env: { NETRC: netrc }, configFile: cfg }), { NETRC: netrc });
     expect(plan.alternatives[0]!.hops[0]).toMatchObject({ username: 'alice', password: 's3cret' });
     const other = configFile(['default: http://proxy.corp:3128', 'credentials:', '  - proxy: proxy.corp', '    user: bob'].join('\n'));
-    const none = await resolveRoute(makeTarget('github.com', 22), { env: { NETRC: netrc }, configFile: other });
+    const none = withPlanCredentials(await resolveRoute(makeTarget('github.com', 22), { env: { NETRC: netrc }, configFile: other }), { NETRC: netrc });
     expect(none.alternatives[0]!.hops[0]!.username).toBeUndefined();
     expect(none.warnings.join('\n')).toMatch(/no "machine proxy.corp" with login bob/);
   });

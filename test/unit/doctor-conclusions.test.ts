@@ -132,9 +132,19 @@ describe('conclusions', () => {
   });
 
   it('a proxy that does not answer is named with the variable to check', () => {
-    const error = { kind: 'unreachable', message: `the proxy ${PROXY} refused the TCP connection (ECONNREFUSED)`, hint: null, said: 'ECONNREFUSED' };
+    const error = { kind: 'unreachable', message: `the proxy ${PROXY} refused the TCP connection (ECONNREFUSED)`, hint: null, said: 'ECONNREFUSED', phase: 'proxy-connect', hop: 0 };
     const r = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, status: 'unreachable', error })])]);
     expect(find(r, 'proxy-unreachable')!.text).toContain('check HTTPS_PROXY');
+  });
+
+  it('decides on the failed step, not on the wording: a proxy that answered is not "unreachable"', () => {
+    // Worded like a TCP failure, but the proxy answered CONNECT: the target is what failed.
+    const error = { kind: 'unreachable', message: `cannot reach the proxy ${PROXY} (it says so)`, hint: null, said: 'x', phase: 'proxy-handshake', hop: 0 };
+    const r = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, status: 'unreachable', error })])]);
+    expect(codes(r)).not.toContain('proxy-unreachable');
+    const tls = { ...error, message: 'whatever the words', phase: 'proxy-tls' };
+    const t = report([target('jump.ecmwf.int:22', [path('direct'), path(PROXY, { in_route: true, status: 'unreachable', error: tls })])]);
+    expect(codes(t)).toContain('proxy-unreachable');
   });
 
   it('a host key that differs from known_hosts is possible interception', () => {

@@ -18,6 +18,19 @@ describe('withDetails', () => {
     for (const [key, value] of Object.entries(expected)) expect(copy[key as keyof BurrowError]).toEqual(value);
   });
 
+  it('carries the typed facts through a copy: phase, hop, time-out, schemes, SOCKS reply', () => {
+    const facts = {
+      phase: 'proxy-auth' as const,
+      hop: { index: 1, endpoint: 'http://q:8080' },
+      timedOut: false,
+      auth: { offered: ['NTLM', 'Basic'], tried: ['Basic'] },
+      socksReply: { version: 5 as const, code: 2, name: 'NotAllowed' },
+    };
+    const typed = new BurrowError('auth', 'no', facts);
+    expect(withDetails(typed, { hint: 'h' })).toMatchObject({ ...facts, hint: 'h' });
+    expect(withDetails(typed, { hop: undefined }).hop).toBeUndefined();
+  });
+
   it('keeps the original as the cause unless the patch gives one, and leaves the original alone', () => {
     expect(withDetails(original, {}).cause).toBe(original);
     const other = new Error('root');

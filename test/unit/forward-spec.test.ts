@@ -170,7 +170,7 @@ describe('plain HTTP heads', () => {
 });
 
 describe('failure codes for the local proxies', () => {
-  const error = (kind: BurrowError['kind'], said?: string) => new BurrowError(kind, 'x', said ? { said } : {});
+  const error = (kind: BurrowError['kind'], said?: string) => new BurrowError(kind, 'x', said === 'timeout' ? { said, timedOut: true } : said ? { said } : {});
   it.each([
     [error('refused', 'HTTP/1.1 403 Forbidden'), SOCKS5.REP_NOT_ALLOWED, 403],
     [error('auth'), SOCKS5.REP_NOT_ALLOWED, 502],
@@ -178,6 +178,7 @@ describe('failure codes for the local proxies', () => {
     [error('unreachable', 'ENETUNREACH'), SOCKS5.REP_NETWORK_UNREACHABLE, 502],
     [error('unreachable', 'ENOTFOUND'), SOCKS5.REP_HOST_UNREACHABLE, 502],
     [error('unreachable', 'timeout'), SOCKS5.REP_TTL_EXPIRED, 504],
+    [error('unreachable', 'ETIMEDOUT'), SOCKS5.REP_TTL_EXPIRED, 504],
     [error('usage'), SOCKS5.REP_GENERAL_FAILURE, 400],
     [error('broken'), SOCKS5.REP_GENERAL_FAILURE, 502],
   ] as const)('%s', (e, socksCode, status) => {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withCredentials } from '../../src/dial/auth/credentials.ts';
-import { netrcLookup, parseNetrc } from '../../src/dial/auth/netrc.ts';
+import { withCredentials } from '../../src/credentials/lookup.ts';
+import { netrcLookup, parseNetrc } from '../../src/credentials/netrc.ts';
 import { parseProxyUrl } from '../../src/route/proxy-url.ts';
 
 describe('parseNetrc / netrcLookup', () => {

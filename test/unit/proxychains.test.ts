@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BurrowError } from '../../src/errors.ts';
+import { BurrowError, type FailurePhase } from '../../src/errors.ts';
 import { deadHop } from '../../src/dial/dial.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
 import { matchLocalnet, parseProxychainsConf, proxychainsAlternative } from '../../src/route/proxychains.ts';
@@ -136,20 +136,23 @@ describe('proxychainsAlternative', () => {
   });
 });
 
-// dynamic_chain's dialer: which hop an error shows to be dead.
+// dynamic_chain's dialer: which hop an error shows to be dead, from the hop and phase dial() stamps on it.
 describe('deadHop', () => {
   const hops = parseProxychainsConf('strict_chain\n[ProxyList]\nhttp a 1\nhttp b 2\nhttp c 3\n', FILE).proxies.map((p) => p.proxy);
-  const error = (kind: 'unreachable' | 'refused' | 'auth', proxy: string, target?: string, said?: string) =>
-    new BurrowError(kind, 'x', { proxy, ...(target ? { target } : {}), ...(said ? { said } : {}) });
+  type Facts = { phase?: FailurePhase; hop?: number; timedOut?: boolean };
+  const error = (kind: 'unreachable' | 'refused' | 'auth', { phase, hop, timedOut }: Facts) =>
+    new BurrowError(kind, 'x', { ...(phase ? { phase } : {}), ...(hop !== undefined ? { hop: { index: hop, endpoint: displayProxy(hops[hop]!) } } : {}), ...(timedOut ? { timedOut } : {}) });
   it.each([
-    ['the first hop refuses TCP', error('unreachable', 'http://a:1', undefined, 'ECONNREFUSED'), 0],
-    ['the first hop cannot reach the second (502)', error('refused', 'http://a:1', 'b:2', 'HTTP/1.1 502 Bad Gateway'), 1],
-    ['the second hop cannot reach the third', error('refused', 'http://b:2', 'c:3'), 2],
-    ['the last hop cannot reach the target: not a dead hop', error('refused', 'http://c:3', 'target:22'), -1],
-    ['authentication is not death', error('auth', 'http://a:1', 'b:2'), -1],
-    ['a timeout is not death (the budget is spent)', error('unreachable', 'http://a:1', undefined, 'timeout'), -1],
-    ['an unknown proxy', error('unreachable', 'http://z:9'), -1],
+    ['the first hop refuses TCP', error('unreachable', { phase: 'proxy-connect', hop: 0 }), 0],
+    ['the first hop cannot reach the second (502)', error('refused', { phase: 'proxy-handshake', hop: 0 }), 1],
+    ['the second hop cannot reach the third', error('refused', { phase: 'proxy-handshake', hop: 1 }), 2],
+    ['the second hop\'s TLS fails', error('unreachable', { phase: 'proxy-tls', hop: 1 }), 1],
+    ['the connection to the second hop breaks mid-handshake', error('unreachable', { phase: 'proxy-closed', hop: 1 }), 1],
+    ['the last hop cannot reach the target: not a dead hop', error('refused', { phase: 'proxy-handshake', hop: 2 }), -1],
+    ['authentication is not death', error('auth', { phase: 'proxy-auth', hop: 0 }), -1],
+    ['a timeout is not death (the budget is spent)', error('unreachable', { phase: 'proxy-connect', hop: 0, timedOut: true }), -1],
+    ['a failure with no hop (direct)', error('unreachable', { phase: 'target-connect' }), -1],
   ] as const)('%s', (_why, e, index) => {
-    expect(deadHop(e, hops)).toBe(index);
+    expect(deadHop(e, hops.length)).toBe(index);
   });
 });

@@ -7,8 +7,7 @@ import { parseHostPort, type Target } from '../../route/target.ts';
 import { proxyCandidates } from '../../doctor/candidates.ts';
 import { COLOUR, PLAIN, renderReport } from '../../doctor/report.ts';
 import { runDoctor, type ProgressEvent } from '../../doctor/run.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 export const DEFAULT_DOCTOR_PORT = 22;
 export const DEFAULT_RUN_TIMEOUT_SECONDS = 30;

@@ -1,8 +1,7 @@
 import { usageError } from '../../errors.ts';
 import { resolveRoute } from '../../route/resolve.ts';
 import { runExec } from '../../wrap/exec.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 // `burrow exec [opts] -- CMD [ARGS…]`: thin; src/wrap/exec.ts does the work.
 

@@ -9,8 +9,7 @@ import { startForwarder } from '../../relay/forwarder.ts';
 import { makeRouter, newLimits, type RunningListener } from '../../relay/listener.ts';
 import { startProxyServer } from '../../relay/proxy-server.ts';
 import type { Credentials } from '../../relay/socks-server.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 // `burrow forward`: long-running, like `ssh -N -L`. Thin: parse the specs, start the listeners (relay/), print one
 // line per listener, and on SIGINT/SIGTERM stop accepting and drain.

@@ -1,9 +1,9 @@
+import { withPlanCredentials } from '../../credentials/config.ts';
 import { displayProxy } from '../../route/proxy-url.ts';
 import type { RoutePlan } from '../../route/plan.ts';
 import { resolveRoute } from '../../route/resolve.ts';
 import { formatTarget, makeTarget } from '../../route/target.ts';
-import { routeOptionsFrom } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import { routeOptionsFrom, type CommandContext } from '../options.ts';
 
 /** The JSON contract of `burrow route --json` (DESIGN.md): proxies without credentials, first hop first. */
 export function planToJson(plan: RoutePlan): object {
@@ -37,7 +37,9 @@ export function planToText(plan: RoutePlan): string {
 }
 
 export async function runRoute(host: string, port: string, json: boolean, context: CommandContext): Promise<number> {
-  const plan = await resolveRoute(makeTarget(host, port), routeOptionsFrom(context.values, process.env));
+  const routeOptions = routeOptionsFrom(context.values, process.env);
+  // With the config file's credentials looked up, so that a missing variable or netrc entry shows as a warning.
+  const plan = withPlanCredentials(await resolveRoute(makeTarget(host, port), routeOptions), routeOptions.env);
   process.stdout.write(json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan)); // stdout-ok: route's report
   return 0;
 }

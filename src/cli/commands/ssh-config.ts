@@ -6,8 +6,7 @@ import { validateHost } from '../../route/target.ts';
 import { currentProfileAddress, parseTeleportAddress, tshHome } from '../../teleport/address.ts';
 import { burrowWords } from '../../wrap/inject.ts';
 import { renderHostBlock, renderTeleportBlock, writeBlock } from '../../wrap/ssh-config.ts';
-import type { CommonValues } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import type { CommandContext, CommonValues } from '../options.ts';
 import { readFileSync } from 'node:fs';
 
 // `burrow ssh-config HOST… [--teleport CLUSTER] [--write] [--no-multiplex]`: thin; src/wrap/ssh-config.ts renders.

@@ -1,6 +1,5 @@
 import { runTsh } from '../../wrap/tsh.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues } from '../options.ts';
-import type { CommandContext } from '../yargs-cli.ts';
+import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 // `burrow tsh [opts] -- [TSH ARGS…]`: thin; src/wrap/tsh.ts does the work.
 

@@ -53,6 +53,8 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       proxy: label,
       target,
       said: statusLine,
+      phase: 'proxy-auth',
+      auth: { offered: offered.map((c) => c.scheme), tried: tried.map((s) => DISPLAY[s]) },
       hint,
     });
 
@@ -124,7 +126,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
           prompted = true;
           const resume = options.pauseClock?.();
           try {
-            const { promptCredentials } = await import('./prompt.ts');
+            const { promptCredentials } = await import('../../credentials/prompt.ts');
             credentials = await promptCredentials(label, proxy.username);
           } finally {
             resume?.();

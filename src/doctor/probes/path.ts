@@ -36,25 +36,25 @@ export async function probePath(target: Target, candidate: Candidate, options: D
     }
     return { status: 'open', ms: Date.now() - started, proxy_answer: null, error: null, stream };
   } catch (error) {
-    if (signal.aborted && !(isBurrowError(error) && error.said !== 'timeout')) {
+    if (signal.aborted && !(isBurrowError(error) && !error.timedOut)) {
       // The run was stopped, or this probe's own deadline passed: both read as "no answer in time" unless the
       // dialer had already produced a real answer.
       return { status: signal.reason === 'cancelled' ? 'pending' : 'timeout', ms: null, proxy_answer: null, error: timeoutJson(timeoutMs) };
     }
     if (!isBurrowError(error)) throw error;
     const answer = error.proxyAnswer;
-    const status: PathStatus = error.said === 'timeout' ? 'timeout' : error.kind === 'refused' ? 'refused' : error.kind === 'auth' ? 'auth' : 'unreachable';
+    const status: PathStatus = error.timedOut ? 'timeout' : error.kind === 'refused' ? 'refused' : error.kind === 'auth' ? 'auth' : 'unreachable';
     return {
       status,
       ms: null,
       proxy_answer: answer
         ? { status_code: answer.statusCode, status_line: answer.statusLine, auth_schemes: answer.authSchemes, detail: answer.detail ?? null }
         : null,
-      error: { kind: error.kind, message: error.message, hint: error.hint ?? null, said: error.said ?? null },
+      error: { kind: error.kind, message: error.message, hint: error.hint ?? null, said: error.said ?? null, phase: error.phase ?? null, hop: error.hop?.index ?? null },
     };
   }
 }
 
 function timeoutJson(ms: number): ErrorJson {
-  return { kind: 'unreachable', message: `no answer within ${ms / 1000} s`, hint: null, said: 'timeout' };
+  return { kind: 'unreachable', message: `no answer within ${ms / 1000} s`, hint: null, said: 'timeout', phase: null, hop: null };
 }

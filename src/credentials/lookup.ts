@@ -1,6 +1,6 @@
-import type { Environment } from '../../route/environment.ts';
-import type { ProxyEndpoint } from '../../route/proxy-url.ts';
-import { registerSecret } from '../../secrets.ts';
+import type { Environment } from '../route/environment.ts';
+import type { ProxyEndpoint } from '../route/proxy-url.ts';
+import { registerSecret } from '../secrets.ts';
 import { netrcLookup, readNetrc } from './netrc.ts';
 
 export interface CredentialSource {

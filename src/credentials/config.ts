@@ -1,14 +1,16 @@
-import { netrcLookup, netrcPath, readNetrc, type Netrc } from '../dial/auth/netrc.ts';
+import type { BurrowConfig, CredentialRef } from '../route/config.ts';
+import type { Environment } from '../route/environment.ts';
+import type { RoutePlan } from '../route/plan.ts';
+import type { ProxyEndpoint } from '../route/proxy-url.ts';
+import { loadConfig, type RouteOptions } from '../route/resolve.ts';
 import { registerSecret } from '../secrets.ts';
-import type { BurrowConfig, CredentialRef } from './config.ts';
-import type { Environment } from './environment.ts';
-import type { ProxyEndpoint } from './proxy-url.ts';
+import { netrcLookup, netrcPath, readNetrc, type Netrc } from './netrc.ts';
 
 // The config file's `credentials:` entries: credentials by reference (netrc, environment, prompt), or inline with a
 // warning, for proxies whose URL carries none.
 
 /** Every password the entries can produce (inline ones, and the values of the variables they name), registered. */
-export function configPasswords(config: BurrowConfig, env: Environment): string[] {
+function configPasswords(config: BurrowConfig, env: Environment): string[] {
   const found: string[] = [];
   for (const ref of config.credentials) {
     const password = ref.from === 'inline' ? ref.password : ref.from === 'env' ? env[ref.passwordEnv ?? 'BURROW_PROXY_PASSWORD'] : undefined;
@@ -20,13 +22,37 @@ export function configPasswords(config: BurrowConfig, env: Environment): string[
   return found;
 }
 
+/**
+ * Every secret the config file can produce (inline passwords, and the values of the variables its credentials:
+ * entries name), registered: wrappers keep them out of a child's environment even before any route has used them.
+ */
+export async function configSecrets(options: RouteOptions): Promise<string[]> {
+  const config = await loadConfig(options);
+  if (!config) return [];
+  return configPasswords(config, options.env);
+}
+
+/**
+ * The plan with the config file's credentials: filled in for the hops whose URL has none, and the problems met
+ * while looking them up added to its warnings. The route policy only names the entries (plan.credentials); the
+ * lookup (netrc, environment) belongs here. Idempotent: hops that already carry credentials are left alone.
+ */
+export function withPlanCredentials(plan: RoutePlan, env: Environment): RoutePlan {
+  const config = plan.credentials;
+  if (!config || config.credentials.length === 0) return plan;
+  const warnings = [...plan.warnings];
+  const alternatives = plan.alternatives.map((alternative) => ({ ...alternative, hops: alternative.hops.map((hop) => withConfigCredentials(hop, config, env, warnings)) }));
+  return { ...plan, alternatives, warnings };
+}
+
 /** credentials: of the config file, for a hop whose URL has none. */
-export function withConfigCredentials(hop: ProxyEndpoint, config: BurrowConfig, env: Environment, warnings: string[]): ProxyEndpoint {
+function withConfigCredentials(hop: ProxyEndpoint, config: Pick<BurrowConfig, 'file' | 'credentials'>, env: Environment, warnings: string[]): ProxyEndpoint {
   if (hop.username !== undefined || hop.password !== undefined) return hop;
   const ref = config.credentials.find((c) => c.host === hop.host.toLowerCase() && (c.port === undefined || c.port === hop.port));
   if (!ref) return hop;
   const found = lookupCredentials(ref, hop, env);
-  if (found.warning && !warnings.includes(found.warning)) warnings.push(`${config.file}:${ref.line}: ${found.warning}`);
+  const warning = found.warning && `${config.file}:${ref.line}: ${found.warning}`;
+  if (warning && !warnings.includes(warning)) warnings.push(warning);
   if (found.username === undefined) return hop;
   if (found.password !== undefined) registerSecret(found.password);
   return { ...hop, username: found.username, ...(found.password !== undefined ? { password: found.password } : {}) };
