@@ -4,7 +4,7 @@
 # Idempotent: safe to run on a machine where everything is already installed.
 #
 # Nothing here starts a daemon or changes a daemon's system-wide configuration: the tests start their own instances
-# with configs in per-test temp dirs (test/helpers/real-peers.ts).
+# with configs in per-test temp dirs (peers/, one module per daemon).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -64,7 +64,7 @@ mkdir -p /run/sshd
 chmod 0755 /run/sshd
 
 # A system user for dante's `socksmethod: username`, which checks the system password database. The password is
-# public on purpose (test/helpers/real-peers.ts, DANTE_USER/DANTE_PASSWORD); the account has no shell and no home.
+# public on purpose (peers/dante.ts, DANTE_USER/DANTE_PASSWORD); the account has no shell and no home.
 BURROWTEST_PASSWORD='d@nte p4ss:1'
 if ! id -u burrowtest >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin burrowtest

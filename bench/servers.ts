@@ -6,7 +6,7 @@
 // - an echo target for start-up: it stamps the moment it accepts a connection and echoes every byte back.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { LOOPBACK } from '../test/helpers/real-peers.ts';
+import { LOOPBACK } from '../peers/net.ts';
 
 export interface SinkRun {
   expected: number;

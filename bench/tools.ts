@@ -1,7 +1,8 @@
 // What the benchmark runs: burrow and the anchors REFERENCE.md §5 compares it with, each as an argv for a target
 // port, and whether each is installed here (a missing anchor is skipped with a reason, never an error).
 import { spawnSync } from 'node:child_process';
-import { findBinary } from '../test/helpers/real-peers.ts';
+import { findBinary } from '../peers/binaries.ts';
+import { LOOPBACK } from '../peers/net.ts';
 
 export type Kind = 'burrow' | 'anchor' | 'reference';
 
@@ -29,8 +30,6 @@ export interface Setup {
   /** NODE_EXTRA_CA_CERTS as the caller's environment has it (the children run without it unless kept). */
   extraCaCerts?: string;
 }
-
-const LOOPBACK = '127.0.0.1';
 
 function firstLine(program: string, args: string[], pick: (text: string) => string | undefined = (t) => t.split('\n')[0]): string | undefined {
   try {

@@ -45,3 +45,5 @@ export function runBench(name: string, main: () => Promise<number>): void {
     },
   );
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

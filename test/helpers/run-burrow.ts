@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../../peers/env.ts';
+
+// One definition of the clean test environment, shared with the real peers and the benchmarks.
+export { cleanEnv };
 
 export const BURROW = fileURLToPath(new URL('../../bin/burrow', import.meta.url));
 
@@ -20,25 +22,6 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** A safety net so a hung burrow fails the test instead of the run. */
   killAfterMs?: number;
-}
-
-/**
- * The test process's environment without proxy variables, burrow's own variables or an ssh agent, so that the
- * developer's settings never leak into a test; `extra` adds variables (undefined removes one).
- */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/_proxy$/i.test(key) || /^BURROW_/i.test(key) || key === 'SSH_AUTH_SOCK' || key === 'SSH_AGENT_PID') continue;
-    env[key] = value;
-  }
-  // The developer's own ~/.config/burrow/config.yaml must not steer a test either: point at a directory that is not there.
-  env.XDG_CONFIG_HOME = join(tmpdir(), 'burrow-tests-no-config');
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
 }
 
 export function runBurrow(args: string[], options: RunOptions = {}): Promise<RunResult> {
