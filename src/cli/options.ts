@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.ts';
 import { createLog, type Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
-import type { RouteOptions } from '../route/resolve.ts';
+import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.ts';
 import type { DialOptions } from '../dial/context.ts';
 import { AUTH_SCHEMES, type AuthScheme } from '../dial/auth/session.ts';
 
@@ -96,14 +96,27 @@ export function routeOptionsFrom(values: CommonValues, env: Environment): RouteO
   };
 }
 
-/** `prompt`: whether a 407 may ask for credentials on /dev/tty (connect and forward; never doctor). */
-export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false }: { prompt?: boolean } = {}): DialOptions {
+/**
+ * The run's route policy (compiled once: every target of the run is resolved by it) and its dial options, with the
+ * config file's time limits folded in. `prompt`: whether a 407 may ask for credentials on /dev/tty.
+ */
+export async function routeAndDialFrom(values: CommonValues, env: Environment, log: Log, { prompt = false }: { prompt?: boolean } = {}): Promise<{ routeOptions: RouteOptions; policy: RoutePolicy; dialOptions: DialOptions }> {
+  const routeOptions = routeOptionsFrom(values, env);
+  const policy = await policyFor(routeOptions);
+  return { routeOptions, policy, dialOptions: dialOptionsFrom(values, log, { prompt, timeouts: policy.timeouts }) };
+}
+
+/**
+ * `prompt`: whether a 407 may ask for credentials on /dev/tty (connect and forward; never doctor). `timeouts`: the
+ * config file's (RoutePolicy.timeouts); --connect-timeout and --alternative-timeout win over them.
+ */
+export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false, timeouts = {} }: { prompt?: boolean; timeouts?: RoutePolicy['timeouts'] } = {}): DialOptions {
   const scheme = values['proxy-auth']?.toLowerCase();
   if (scheme !== undefined && !(AUTH_SCHEMES as readonly string[]).includes(scheme)) {
     throw usageError(`--proxy-auth must be one of ${AUTH_SCHEMES.join(', ')}, not "${values['proxy-auth']}"`);
   }
   const timeoutText = values['connect-timeout'];
-  let seconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  let seconds = timeouts.connectMs !== undefined ? timeouts.connectMs / 1000 : DEFAULT_CONNECT_TIMEOUT_SECONDS;
   if (timeoutText !== undefined) {
     seconds = Number(timeoutText);
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
@@ -121,7 +134,7 @@ export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false
   if (values['proxy-insecure']) {
     log.warn('--proxy-insecure: the https:// proxy\'s certificate is NOT verified; anyone on the path can read the proxy password and the tunnel\'s metadata');
   }
-  let alternativeTimeoutMs: number | undefined;
+  let alternativeTimeoutMs = timeouts.alternativeMs;
   const alternativeText = values['alternative-timeout'];
   if (alternativeText !== undefined) {
     const value = Number(alternativeText);
@@ -132,8 +145,6 @@ export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false
   }
   return {
     connectTimeoutMs: Math.round(seconds * 1000),
-    // Without --connect-timeout, timeouts.connect of a config file applies (dial() reads it from the plan).
-    ...(timeoutText === undefined ? { connectTimeoutIsDefault: true } : {}),
     ...(alternativeTimeoutMs !== undefined ? { alternativeTimeoutMs } : {}),
     log,
     tls: { ...(proxyCa ? { proxyCa } : {}), ...(values['proxy-insecure'] ? { insecure: true } : {}) },

@@ -2,7 +2,8 @@ import type { BurrowConfig, CredentialRef } from '../route/config.ts';
 import type { Environment } from '../route/environment.ts';
 import type { RoutePlan } from '../route/plan.ts';
 import type { ProxyEndpoint } from '../route/proxy-url.ts';
-import { loadConfig, type RouteOptions } from '../route/resolve.ts';
+import { loadConfig } from '../route/config-file.ts';
+import type { RouteOptions } from '../route/policy.ts';
 import { registerSecret } from '../secrets.ts';
 import { netrcLookup, netrcPath, readNetrc, type Netrc } from './netrc.ts';
 
@@ -27,7 +28,7 @@ function configPasswords(config: BurrowConfig, env: Environment): string[] {
  * entries name), registered: wrappers keep them out of a child's environment even before any route has used them.
  */
 export async function configSecrets(options: RouteOptions): Promise<string[]> {
-  const config = await loadConfig(options);
+  const config = await loadConfig(options.configFile, options.env);
   if (!config) return [];
   return configPasswords(config, options.env);
 }

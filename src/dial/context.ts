@@ -14,8 +14,6 @@ export interface TlsOptions {
 export interface DialOptions {
   /** Bounds opening the tunnel: DNS, TCP, TLS and every proxy hop, all route alternatives together. */
   connectTimeoutMs: number;
-  /** True when connectTimeoutMs is burrow's default (no --connect-timeout): a config file's timeouts.connect wins. */
-  connectTimeoutIsDefault?: boolean;
   /** --alternative-timeout: each route alternative but the last, when there are several (failover). */
   alternativeTimeoutMs?: number;
   tls?: TlsOptions;

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError, isBurrowError, withDetails } from '../errors.ts';
-import type { RouteAlternative, RoutePlan } from '../route/plan.ts';
+import { sourceText, type RouteAlternative, type RoutePlan } from '../route/plan.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
@@ -28,9 +28,8 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
   for (const warning of plan.warnings.slice(routePlan.warnings.length)) options.log.info(`route warning: ${warning}`);
   const failures: BurrowError[] = [];
   const byAlternative: Array<BurrowError | undefined> = [];
-  const overallMs = options.connectTimeoutIsDefault && plan.timeouts?.connectMs ? plan.timeouts.connectMs : options.connectTimeoutMs;
-  const perAlternativeMs = options.alternativeTimeoutMs ?? plan.timeouts?.alternativeMs ?? DEFAULT_ALTERNATIVE_TIMEOUT_MS;
-  const deadline = Date.now() + overallMs;
+  const perAlternativeMs = options.alternativeTimeoutMs ?? DEFAULT_ALTERNATIVE_TIMEOUT_MS;
+  const deadline = Date.now() + options.connectTimeoutMs;
   const count = plan.alternatives.length;
   for (const [index, alternative] of plan.alternatives.entries()) {
     const remaining = deadline - Date.now();
@@ -42,7 +41,7 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
     const limitMs = cut ? perAlternativeMs : remaining;
     try {
       const stream = await dialWithSkips(plan.target, alternative, { ...options, connectTimeoutMs: limitMs });
-      if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: describeHops(alternative.hops), source: alternative.source });
+      if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: describeHops(alternative.hops), source: sourceText(alternative.source) });
       return { stream, alternative };
     } catch (error) {
       if (!isBurrowError(error)) throw error;
@@ -55,7 +54,7 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
           alternative: index + 1,
           of: count,
           route: describeHops(alternative.hops),
-          source: alternative.source,
+          source: sourceText(alternative.source),
           error: failure.message,
           ...(index < count - 1 ? { next: describeHops(plan.alternatives[index + 1]!.hops) } : {}),
         });
@@ -157,7 +156,7 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
   }
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const log = options.log;
-  log.debug('dialing', { target: formatTarget(target), route: describeHops(alternative.hops), source: alternative.source });
+  log.debug('dialing', { target: formatTarget(target), route: describeHops(alternative.hops), source: sourceText(alternative.source) });
   try {
     const stream = await withTimeout(walk(target, alternative.hops, attempt, deadline), attempt, controller.signal);
     log.info('tunnel open', { target: formatTarget(target), route: describeHops(alternative.hops) });

@@ -93,6 +93,7 @@ function concludeReachability(target: TargetJson, context: ConclusionContext, ad
   const open = target.paths.filter((p) => p.status === 'open');
   if (!route) return;
   const routeSource = target.route.plan[0]?.source ?? route.source;
+  const decidedBy = target.route.plan[0]?.decided_by;
   const routeText = route.hops.length ? `through ${route.via} (from ${routeSource})` : 'directly';
 
   if (route.status === 'open') {
@@ -125,7 +126,7 @@ function concludeReachability(target: TargetJson, context: ConclusionContext, ad
     const entry = `${target.host}:${target.port}`;
     const refusesPort = route.status === 'refused' && target.port !== 443 && (route.proxy_answer?.status_code === 403 || route.proxy_answer?.status_code === 405);
     const why = refusesPort ? `the proxy ${route.via} refuses port ${target.port} but direct works` : `the proxy ${route.via} fails for ${name} (${shortResult(route)}) but direct works`;
-    if (routeSource === '--proxy') {
+    if (decidedBy?.kind === 'flag-proxy') {
       add('use-no-proxy', 'problem', name, `${why}: exempt it with --no-proxy (or drop --proxy for this host)`, [`--no-proxy ${entry}`]);
     } else {
       const existing = context.noProxy?.value.trim();
@@ -137,11 +138,12 @@ function concludeReachability(target: TargetJson, context: ConclusionContext, ad
 
   const working = open.find((p) => p.hops.length > 0) ?? open[0]!;
   if (route.hops.length === 0 && working.hops.length > 0) {
-    const excluded = routeSource === 'NO_PROXY' || routeSource === 'no_proxy' || routeSource === '--no-proxy';
+    // A NO_PROXY list the user can edit (--no-proxy or the variable; the config file's no_proxy: reads as "config").
+    const excluded = decidedBy?.kind === 'no-proxy' && decidedBy.list.from !== 'config';
     const lines = excluded ? [] : [proxyVariableLine(working)];
     const fix = excluded
       ? `remove the matching entry from ${routeSource} (${target.route.plan[0]?.reason ?? ''})`
-      : routeSource === 'loopback'
+      : decidedBy?.kind === 'loopback'
           ? `loopback targets never use environment proxies: pass --proxy ${working.hops[0]}`
           : `set a proxy`;
     add('use-proxy', 'problem', name, `direct access to ${name} fails (${shortResult(route)}) but the proxy ${working.via} works: ${fix}`, [

@@ -2,8 +2,8 @@ import type { Duplex } from 'node:stream';
 import { withPlanCredentials } from '../credentials/config.ts';
 import type { DialOptions } from '../dial/dial.ts';
 import { displayProxy, hasCredentials } from '../route/proxy-url.ts';
-import type { RoutePlan } from '../route/plan.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { planToJson, sourceText, type RoutePlan } from '../route/plan.ts';
+import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import { formatTarget, parseHostPort, type Target } from '../route/target.ts';
 import { VERSION } from '../version.ts';
 import { bounded, ProbeStopped } from './bounded.ts';
@@ -95,7 +95,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       host: target.host,
       port: target.port,
       derived_from: derivedFrom,
-      route: { plan: plan.alternatives.map((a) => ({ hops: a.hops.map(displayProxy), source: a.source, reason: a.reason })), warnings: plan.warnings },
+      route: { plan: planToJson(plan).plan, warnings: plan.warnings },
       dns: { status: 'pending', addresses: [], error: null },
       paths: [],
       reachable: false,
@@ -112,7 +112,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     // A config rule or a PAC answer may name proxies that no flag or variable does: try those too.
     for (const alternative of plan.alternatives) {
       const via = alternative.hops.map(displayProxy).join(' -> ');
-      if (via !== '' && !candidates.some((c) => c.via === via)) candidates.push({ via, hops: alternative.hops, source: alternative.source });
+      if (via !== '' && !candidates.some((c) => c.via === via)) candidates.push({ via, hops: alternative.hops, source: sourceText(alternative.source) });
     }
     // The route's path is always tried, even when it is not among the candidates (it always is today).
     for (const candidate of candidates) {

@@ -1,3 +1,4 @@
+import type { PlanJson } from '../route/plan.ts';
 // The doctor's report: plain data, filled in by the probes as they finish, read by conclusions.ts, report.ts and the
 // --json printer. Field names here are the --json contract (README "burrow doctor"): snake_case, additive changes only.
 
@@ -119,7 +120,8 @@ export interface TargetJson {
   port: number;
   /** Set when doctor added this target itself (a Teleport proxy's SSH address). */
   derived_from: string | null;
-  route: { plan: Array<{ hops: string[]; source: string; reason: string }>; warnings: string[] };
+  /** As `burrow route --json` shows it; `decided_by` is what conclusions decide on. */
+  route: Pick<PlanJson, 'plan' | 'warnings'>;
   dns: DnsJson;
   paths: PathJson[];
   /** Some path opened. */

@@ -4,7 +4,7 @@ import type { Log } from '../log.ts';
 import { dial, describeHops, type Connection, type DialOptions } from '../dial/dial.ts';
 import type { Environment } from '../route/environment.ts';
 import type { RoutePlan } from '../route/plan.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import type { Target } from '../route/target.ts';
 import { formatListen, isLoopbackAddress, type ListenAddress } from './forward-spec.ts';
 import type { Splice, SpliceResult } from './splice.ts';

@@ -169,17 +169,17 @@ export function proxychainsAlternative(conf: ProxychainsConf, random: () => numb
     while (picked.length < Math.min(conf.chainLen, all.length)) picked.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
     return {
       hops: picked,
-      source: '--proxychains-conf',
+      source: { kind: 'proxychains' },
       reason: `random_chain in ${where}: ${picked.map(displayProxy).join(' then ')}, picked at random (chain_len ${conf.chainLen}) from ${all.length} proxies`,
     };
   }
   const list = all.map(displayProxy).join(' then ');
   if (conf.chain === 'strict_chain') {
-    return { hops: all, source: '--proxychains-conf', reason: `strict_chain in ${where}: ${list}, every hop required` };
+    return { hops: all, source: { kind: 'proxychains' }, reason: `strict_chain in ${where}: ${list}, every hop required` };
   }
   return {
     hops: all,
-    source: '--proxychains-conf',
+    source: { kind: 'proxychains' },
     reason: `dynamic_chain in ${conf.chainLine ? where : `${conf.file} (no chain type given: proxychains-ng's default)`}: ${list}; a hop that refuses or cannot be reached is skipped`,
     skipDeadHops: true,
   };

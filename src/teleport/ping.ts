@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dial, type DialOptions } from '../dial/dial.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import type { Target } from '../route/target.ts';
 import { probeTeleportPing, type TeleportJson } from './ping-answer.ts';
 

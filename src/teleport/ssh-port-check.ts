@@ -1,6 +1,6 @@
 import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
 import { isBurrowError } from '../errors.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import { formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
 import type { TeleportAddress } from './address.ts';
 import { pingTeleport } from './ping.ts';
@@ -50,7 +50,7 @@ export async function checkSshPort(address: TeleportAddress, routeOptions: Route
   }
   const via = describeHops(alternative.hops);
   try {
-    const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: 'probe', reason: 'direct check' }], warnings: [] }, dialOptions);
+    const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: { kind: 'probe', text: 'probe' }, reason: 'direct check' }], warnings: [] }, dialOptions);
     connection.stream.destroy();
     return {
       verdict: 'direct',

@@ -10,7 +10,7 @@ import { makeRouter, newLimits, type RunningListener } from '../relay/listener.t
 import { randomCredentials, startProxyServer } from '../relay/proxy-server.ts';
 import { configuredProxyTexts } from '../route/environment.ts';
 import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import type { RouteOptions } from '../route/resolve.ts';
+import type { RouteOptions } from '../route/policy.ts';
 import { bridgeEnvironment, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { burrowWords, injectFor, proxyCommandValue, toolKind } from './inject.ts';
 

@@ -4,9 +4,8 @@ import type { Log } from '../log.ts';
 import { configSecrets } from '../credentials/config.ts';
 import { withCredentials } from '../credentials/lookup.ts';
 import { describeHops, type DialOptions } from '../dial/dial.ts';
-import { configuredProxyTexts, readVariable } from '../route/environment.ts';
-import { parseProxyUrl, type ProxyEndpoint } from '../route/proxy-url.ts';
-import { resolveRoute, type RouteOptions } from '../route/resolve.ts';
+import { sourceText, type RouteSourceKind } from '../route/plan.ts';
+import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.ts';
 import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
@@ -36,40 +35,20 @@ export interface TshOptions {
   quiet: boolean;
 }
 
-export interface ConfiguredChain {
-  hops: ProxyEndpoint[];
-  /** "--proxy", "HTTPS_PROXY", "--direct", "default"... */
-  source: string;
-  /** The NO_PROXY list that applies with it (Go syntax), if any. */
-  noProxy?: string;
-}
-
-/** The proxies tsh would be given for a target no NO_PROXY entry exempts, in burrow's precedence. */
-export function configuredChain(routeOptions: RouteOptions): ConfiguredChain {
-  if (routeOptions.direct) return { hops: [], source: '--direct' };
-  if (routeOptions.proxies?.length) {
-    const hops = routeOptions.proxies.map((text) => parseProxyUrl(text, '--proxy'));
-    return { hops, source: '--proxy', ...(routeOptions.noProxy !== undefined ? { noProxy: routeOptions.noProxy } : {}) };
-  }
-  const noProxy = routeOptions.noProxy ?? readVariable(routeOptions.env, 'NO_PROXY', [])?.value;
-  const proxy = configuredProxyTexts(routeOptions.env)[0];
-  if (!proxy) return { hops: [], source: 'default', ...(noProxy !== undefined ? { noProxy } : {}) };
-  const { name, texts } = proxy;
-  return { hops: texts.map((t) => parseProxyUrl(t, name)), source: name, ...(noProxy !== undefined ? { noProxy } : {}) };
-}
-
-const VARIABLE_SOURCES = /^(--proxy|--direct|--no-proxy|default|loopback|BURROW_PROXY|HTTPS?_PROXY|ALL_PROXY|NO_PROXY)$/i;
+// The route sources a Go program reads from proxy variables alone (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+const VARIABLE_KINDS: ReadonlySet<RouteSourceKind> = new Set(['flag-direct', 'flag-proxy', 'burrow-proxy', 'environment', 'loopback', 'none']);
 
 /** Why tsh cannot follow the route from variables alone, or undefined when it can. */
-export async function routeSourceTshCannotRead(routeOptions: RouteOptions, address: TeleportAddress | undefined): Promise<string | undefined> {
+export async function routeSourceTshCannotRead(routeOptions: RouteOptions, policy: RoutePolicy, address: TeleportAddress | undefined): Promise<string | undefined> {
   if (routeOptions.pac) return 'a PAC file (tsh cannot read it)';
   if (routeOptions.proxychainsConf) return 'a proxychains list (tsh cannot read it)';
   if (routeOptions.configFile) return `burrow's config file ${routeOptions.configFile} (tsh cannot read it)`;
   if (!address) return undefined;
-  const plan = await resolveRoute({ host: address.host, port: address.port }, routeOptions);
+  const plan = await policy.resolve({ host: address.host, port: address.port });
   if (plan.alternatives.length > 1) return `a route with ${plan.alternatives.length} alternatives (tsh takes one proxy)`;
   const source = plan.alternatives[0]?.source;
-  if (source && !VARIABLE_SOURCES.test(source)) return `a route from ${source} (tsh reads only HTTPS_PROXY/HTTP_PROXY/NO_PROXY)`;
+  const readable = source && (VARIABLE_KINDS.has(source.kind) || (source.kind === 'no-proxy' && source.list.from !== 'config'));
+  if (source && !readable) return `a route from ${sourceText(source)} (tsh reads only HTTPS_PROXY/HTTP_PROXY/NO_PROXY)`;
   return undefined;
 }
 
@@ -115,22 +94,25 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   const extraEnv: Record<string, string> = {};
   if (address && !address.hadPort && address.source === 'TELEPORT_PROXY') extraEnv.TELEPORT_PROXY = formatHostPort(address.host, 443);
 
-  const chain = configuredChain(routeOptions);
+  const policy = await policyFor(routeOptions);
+  // The proxy tsh would be given for a target no NO_PROXY entry exempts, and the NO_PROXY list that goes with it.
+  const chain = policy.proxyVariables();
+  const chainSource = sourceText(chain.source);
   const hop = chain.hops[0];
   const fromElsewhere = hop !== undefined && hop.username === undefined && hop.password === undefined && withCredentials(hop, env).source !== undefined;
   const privateCa = Boolean(options.dialOptions.tls?.proxyCa || options.dialOptions.tls?.insecure);
   let cannot = tshCannotUse(chain.hops, { credentialsFromElsewhere: fromElsewhere, privateCa });
   // Routes tsh cannot read from variables (a PAC file, burrow's config file, a proxychains list, failover between
   // alternatives) go through the bridge, whatever the variables say.
-  const elsewhere = await routeSourceTshCannotRead(routeOptions, address);
+  const elsewhere = await routeSourceTshCannotRead(routeOptions, policy, address);
   if (elsewhere) cannot = elsewhere;
   const mode: TshPlan['mode'] = cannot ? 'bridge' : chain.hops.length === 0 ? 'direct' : 'passthrough';
   const why =
     mode === 'direct'
-      ? `no proxy (${chain.source})`
+      ? `no proxy (${chainSource})`
       : mode === 'passthrough'
-        ? `${describeHops(chain.hops)} from ${chain.source}: tsh uses it itself`
-        : `${chain.hops.length ? `${describeHops(chain.hops)} from ${chain.source}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
+        ? `${describeHops(chain.hops)} from ${chainSource}: tsh uses it itself`
+        : `${chain.hops.length ? `${describeHops(chain.hops)} from ${chainSource}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
 
   let probe: TshPlan['probe'];
   if (address && !options.noProbe) {

@@ -74,7 +74,7 @@ describe('burrow doctor (hermetic)', () => {
     expect(target.host).toBe('127.0.0.1');
     expect(target.port).toBe(sshd.port);
     expect(target.derived_from).toBeNull();
-    expect(target.route).toEqual({ plan: [{ hops: [proxy.url], source: '--proxy', reason: '--proxy was given' }], warnings: [] });
+    expect(target.route).toEqual({ plan: [{ hops: [proxy.url], source: '--proxy', decided_by: { kind: 'flag-proxy' }, reason: '--proxy was given' }], warnings: [] });
     expect(target.dns).toEqual({ status: 'literal', addresses: ['127.0.0.1'], error: null });
     expect(target.reachable).toBe(true);
     expect(target.paths.map((p) => p.via)).toEqual(['direct', proxy.url]);

@@ -6,7 +6,9 @@ import { BurrowError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/route/config.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
 import { withPlanCredentials } from '../../src/credentials/config.ts';
-import { defaultConfigPath, resolveRoute, type RouteOptions } from '../../src/route/resolve.ts';
+import { defaultConfigPath } from '../../src/route/config-file.ts';
+import { sourceText } from '../../src/route/plan.ts';
+import { loadRoutePolicy, resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
 import { matchHost, matchRules, parseHostPattern, parsePortList, type HostPattern } from '../../src/route/rules.ts';
 import { makeTarget } from '../../src/route/target.ts';
 
@@ -270,8 +272,9 @@ describe('resolveRoute with a config file', () => {
   it.each(planRows)('%s', async (_why, host, port, options, alternatives, source) => {
     const plan = await resolveRoute(makeTarget(host, port), { env: {}, configFile: file, ...options });
     expect(plan.alternatives.map((a) => a.hops.map(displayProxy))).toEqual(alternatives);
-    expect(plan.alternatives.every((a) => a.source === source)).toBe(true);
-    expect(plan.timeouts).toEqual({ connectMs: 7000, alternativeMs: 2000 });
+    expect(plan.alternatives.every((a) => sourceText(a.source) === source)).toBe(true);
+    // Time limits are the policy's (dial options), not the plan's.
+    expect((await loadRoutePolicy({ env: {}, configFile: file, ...options })).timeouts).toEqual({ connectMs: 7000, alternativeMs: 2000 });
   });
 
   it('says which rule matched, with its file and line', async () => {
@@ -288,7 +291,7 @@ describe('resolveRoute with a config file', () => {
   it('without default: falls through to the environment', async () => {
     const bare = configFile('rules:\n  - hosts: a.example\n    direct: true\n');
     const plan = await resolveRoute(makeTarget('b.example', 22), { env: { HTTPS_PROXY: 'http://hp:1' }, configFile: bare });
-    expect(plan.alternatives.map((a) => [a.source, a.hops.map(displayProxy)])).toEqual([['HTTPS_PROXY', ['http://hp:1']]]);
+    expect(plan.alternatives.map((a) => [sourceText(a.source), a.hops.map(displayProxy)])).toEqual([['HTTPS_PROXY', ['http://hp:1']]]);
   });
 
   it('finds the default file under XDG_CONFIG_HOME, else ~/.config, and ignores a missing one', async () => {
@@ -296,7 +299,7 @@ describe('resolveRoute with a config file', () => {
     expect(defaultConfigPath({ HOME: '/h' })).toBe('/h/.config/burrow/config.yaml');
     expect(defaultConfigPath({ XDG_CONFIG_HOME: 'relative', HOME: '/h' })).toBe('/h/.config/burrow/config.yaml');
     const plan = await resolveRoute(makeTarget('b.example', 22), { env: { XDG_CONFIG_HOME: join(dir, 'nowhere') } });
-    expect(plan.alternatives[0]!.source).toBe('default');
+    expect(sourceText(plan.alternatives[0]!.source)).toBe('default');
   });
 
   it('a missing --config file is a usage error', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conclude, type ConclusionContext } from '../../src/doctor/conclusions.ts';
 import type { CertificateJson, DoctorReport, PathJson, ServiceJson, TargetJson } from '../../src/doctor/types.ts';
+import type { RouteSource } from '../../src/route/plan.ts';
 
 const PROXY = 'http://proxy.corp:3128';
 
@@ -20,6 +21,15 @@ function path(via: string, fields: Partial<PathJson> = {}): PathJson {
   };
 }
 
+// The typed fact behind each display text used here (conclusions decide on it, never on the text).
+function decidedBy(text: string): RouteSource {
+  if (text === '--proxy') return { kind: 'flag-proxy' };
+  if (text === 'NO_PROXY') return { kind: 'no-proxy', list: { from: 'environment', name: 'NO_PROXY' } };
+  if (text === 'default') return { kind: 'none' };
+  if (text === 'loopback') return { kind: 'loopback' };
+  return { kind: 'environment', variable: text };
+}
+
 function target(name: string, paths: PathJson[], routeSource = 'HTTPS_PROXY'): TargetJson {
   const colon = name.lastIndexOf(':');
   const route = paths.find((p) => p.in_route)!;
@@ -28,7 +38,7 @@ function target(name: string, paths: PathJson[], routeSource = 'HTTPS_PROXY'): T
     host: name.slice(0, colon),
     port: Number(name.slice(colon + 1)),
     derived_from: null,
-    route: { plan: [{ hops: route.hops, source: routeSource, reason: 'test' }], warnings: [] },
+    route: { plan: [{ hops: route.hops, source: routeSource, decided_by: decidedBy(routeSource), reason: 'test' }], warnings: [] },
     dns: { status: 'ok', addresses: ['192.0.2.7'], error: null },
     paths,
     reachable: paths.some((p) => p.status === 'open'),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadPac } from '../../src/route/pac.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
-import { resolveRoute, type RouteOptions } from '../../src/route/resolve.ts';
+import { sourceText } from '../../src/route/plan.ts';
+import { resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
 import { makeTarget } from '../../src/route/target.ts';
 
 // PAC scripts evaluated in QuickJS (pac-resolver + quickjs-wasi). No name here needs DNS: IP literals and names the
@@ -40,7 +41,7 @@ describe('PAC answers become ordered alternatives', () => {
   ] as const)('%s:%d', async (host, port, alternatives) => {
     const plan = await route(host, port);
     expect(hopsOf(plan)).toEqual(alternatives);
-    expect(plan.alternatives.every((a) => a.source === 'PAC')).toBe(true);
+    expect(plan.alternatives.every((a) => sourceText(a.source) === 'PAC')).toBe(true);
   });
 
   it('explains the answer: the file, the setting that named it, the URL asked, the whole answer', async () => {
@@ -66,9 +67,9 @@ describe('PAC answers become ordered alternatives', () => {
 
   it('the PAC beats HTTPS_PROXY; --no-proxy still exempts; loopback targets never consult it', async () => {
     expect(hopsOf(await route('a.example', 443, { env: { HTTPS_PROXY: 'http://hp:1' } }))).toEqual([['http://web.example:3128'], []]);
-    expect((await route('a.example', 443, { noProxy: 'a.example' })).alternatives[0]!.source).toBe('--no-proxy');
+    expect((await route('a.example', 443, { noProxy: 'a.example' })).alternatives[0]!.source).toEqual({ kind: 'no-proxy', list: { from: 'flag', name: '--no-proxy' } });
     const loopback = await route('127.0.0.1', 22);
-    expect(loopback.alternatives.map((a) => [a.source, a.hops])).toEqual([['loopback', []]]);
+    expect(loopback.alternatives.map((a) => [sourceText(a.source), a.hops])).toEqual([['loopback', []]]);
   });
 
   it('alert() becomes a warning and never reaches stdout (the tunnel in connect)', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BurrowError } from '../../src/errors.ts';
 import type { Environment } from '../../src/route/environment.ts';
-import type { RoutePlan } from '../../src/route/plan.ts';
+import { sourceText, type RoutePlan } from '../../src/route/plan.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
-import { resolveRoute, type RouteOptions } from '../../src/route/resolve.ts';
+import { resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
 import { makeTarget } from '../../src/route/target.ts';
 
 const HOST = 'git.corp.example';
@@ -16,7 +16,7 @@ function route(host: string, port: number, options: Partial<RouteOptions> & { en
 function summary(plan: RoutePlan): { hops: string[]; source: string } {
   expect(plan.alternatives).toHaveLength(1);
   const [alternative] = plan.alternatives;
-  return { hops: alternative!.hops.map(displayProxy), source: alternative!.source };
+  return { hops: alternative!.hops.map(displayProxy), source: sourceText(alternative!.source) };
 }
 
 async function thrown(fn: () => Promise<unknown>): Promise<BurrowError> {
@@ -229,7 +229,7 @@ const secretRows: SecretRow[] = [
 describe('resolveRoute: no password in reasons, sources or warnings', () => {
   it.each(secretRows)('%s', async (_why, options, env, host, port) => {
     const plan = await route(host, port, { ...options, env });
-    const shown = JSON.stringify([plan.warnings, plan.alternatives.map((a) => [a.source, a.reason])]);
+    const shown = JSON.stringify([plan.warnings, plan.alternatives.map((a) => [sourceText(a.source), a.reason])]);
     expect(shown).not.toContain('Sw0rdf1sh');
     expect(shown).not.toContain('alice:');
     expect(plan.warnings.join('\n') + plan.alternatives.map((a) => a.reason).join('\n')).not.toContain(PASSWORD);

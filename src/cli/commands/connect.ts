@@ -3,9 +3,8 @@ import { usageError } from '../../errors.ts';
 import type { Log } from '../../log.ts';
 import { dial } from '../../dial/dial.ts';
 import { relayStdio } from '../../relay/stdio.ts';
-import { resolveRoute } from '../../route/resolve.ts';
 import { makeTarget } from '../../route/target.ts';
-import { COMMON_OPTIONS, dialOptionsFrom, logFromOptions, routeOptionsFrom, type CommonValues } from '../options.ts';
+import { COMMON_OPTIONS, logFromOptions, routeAndDialFrom, type CommonValues } from '../options.ts';
 
 export const CONNECT_USAGE = `usage: burrow connect HOST PORT [options]
   Connects stdin/stdout to HOST:PORT through the route burrow resolves. For ~/.ssh/config:
@@ -30,11 +29,11 @@ export async function runConnect(argv: string[], setLog: (log: Log) => void): Pr
     throw usageError(`connect takes HOST and PORT, got ${parsed.positionals.length} argument(s)`, 'ProxyCommand burrow connect %h %p');
   }
   const target = makeTarget(parsed.positionals[0]!, parsed.positionals[1]!);
-  const plan = await resolveRoute(target, routeOptionsFrom(values, process.env));
+  const { policy, dialOptions } = await routeAndDialFrom(values, process.env, log, { prompt: true });
+  const plan = await policy.resolve(target);
   // Shown with -v only: ssh prints the ProxyCommand's stderr on every session, and `burrow route` shows them anyway.
   for (const warning of plan.warnings) log.info(`route warning: ${warning}`);
-  const options = dialOptionsFrom(values, log, { prompt: true });
-  const connection = await dial(plan, options);
+  const connection = await dial(plan, dialOptions);
   const started = Date.now();
   const result = await relayStdio(connection.stream, log);
   log.info('tunnel closed', { sent: result.sent, received: result.received, seconds: (Date.now() - started) / 1000, reason: result.reason });

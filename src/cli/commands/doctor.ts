@@ -7,7 +7,7 @@ import { parseHostPort, type Target } from '../../route/target.ts';
 import { proxyCandidates } from '../../doctor/candidates.ts';
 import { COLOUR, PLAIN, renderReport } from '../../doctor/report.ts';
 import { runDoctor, type ProgressEvent } from '../../doctor/run.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
+import { routeAndDialFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 export const DEFAULT_DOCTOR_PORT = 22;
 export const DEFAULT_RUN_TIMEOUT_SECONDS = 30;
@@ -51,9 +51,8 @@ export async function runDoctorCommand(args: DoctorArgs, context: CommandContext
     return url;
   });
   const env = process.env;
-  const routeOptions = routeOptionsFrom(values, env);
-  const candidates = proxyCandidates({ ...(values.proxy ? { proxies: values.proxy } : {}), ...(values.direct ? { direct: true } : {}) }, env);
-  const dialOptions = dialOptionsFrom(values, context.log);
+  const { routeOptions, policy, dialOptions } = await routeAndDialFrom(values, env, context.log);
+  const candidates = proxyCandidates(policy);
   const probeSeconds = values['connect-timeout'] === undefined ? DEFAULT_PROBE_TIMEOUT_SECONDS : dialOptions.connectTimeoutMs / 1000;
   const runSeconds = seconds(args.timeout, DEFAULT_RUN_TIMEOUT_SECONDS, '--timeout');
   let extraCa: string | undefined;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { usageError } from '../../errors.ts';
 import { describeHops } from '../../dial/dial.ts';
-import { resolveRoute } from '../../route/resolve.ts';
+import { sourceText, type RoutePlan } from '../../route/plan.ts';
 import { formatTarget } from '../../route/target.ts';
 import { registerSecret } from '../../secrets.ts';
 import { formatListen, isLoopbackAddress, parseListenSpec, parseLocalForward, type ListenSpec, type LocalForwardSpec } from '../../relay/forward-spec.ts';
@@ -9,7 +9,7 @@ import { startForwarder } from '../../relay/forwarder.ts';
 import { makeRouter, newLimits, type RunningListener } from '../../relay/listener.ts';
 import { startProxyServer } from '../../relay/proxy-server.ts';
 import type { Credentials } from '../../relay/socks-server.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
+import { routeAndDialFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 // `burrow forward`: long-running, like `ssh -N -L`. Thin: parse the specs, start the listeners (relay/), print one
 // line per listener, and on SIGINT/SIGTERM stop accepting and drain.
@@ -78,8 +78,8 @@ export async function runForward(values: ForwardValues, context: CommandContext)
     maxConnections = Number(values['max-connections']);
     if (!Number.isInteger(maxConnections) || maxConnections < 1) throw usageError(`--max-connections must be a positive whole number, not "${values['max-connections']}"`);
   }
-  const routeOptions = routeOptionsFrom(values, process.env);
-  const dialOptions = dialOptionsFrom(values, log);
+  // Compiled once; every connection is resolved by the same policy.
+  const { routeOptions, policy, dialOptions } = await routeAndDialFrom(values, process.env, log);
   const router = makeRouter(routeOptions, dialOptions);
   const limits = newLimits(maxConnections);
   const idleTimeoutMs = idle ? Math.round(idle * 1000) : undefined;
@@ -88,18 +88,18 @@ export async function runForward(values: ForwardValues, context: CommandContext)
   const proxyCommon = { ...common, ...(handshake ? { handshakeTimeoutMs: Math.round(handshake * 1000) } : {}) };
 
   // Resolve once up front: a bad proxy URL or variable is a start-up error (exit 2), not a failure per connection.
-  const describeRoute = (plan: Awaited<ReturnType<typeof resolveRoute>>) => {
+  const describeRoute = (plan: RoutePlan) => {
     const alternative = plan.alternatives[0];
-    return alternative ? `${describeHops(alternative.hops)} (${alternative.source})` : 'no route';
+    return alternative ? `${describeHops(alternative.hops)} (${sourceText(alternative.source)})` : 'no route';
   };
   const lines: string[] = [];
   for (const spec of locals) {
-    const plan = await resolveRoute(spec.target, routeOptions);
+    const plan = await policy.resolve(spec.target);
     for (const warning of plan.warnings) log.warn(`route warning: ${warning}`);
     lines.push(`forwarding to ${formatTarget(spec.target)} via ${describeRoute(plan)}`);
   }
   if (socks.length + https.length > 0) {
-    const sample = await resolveRoute({ host: 'example.org', port: 443 }, routeOptions);
+    const sample = await policy.resolve({ host: 'example.org', port: 443 });
     if (locals.length === 0) for (const warning of sample.warnings) log.warn(`route warning: ${warning}`);
   }
 

@@ -1,33 +1,16 @@
 import { withPlanCredentials } from '../../credentials/config.ts';
 import { displayProxy } from '../../route/proxy-url.ts';
-import type { RoutePlan } from '../../route/plan.ts';
-import { resolveRoute } from '../../route/resolve.ts';
+import { planToJson, sourceText, type RoutePlan } from '../../route/plan.ts';
+import { resolveRoute } from '../../route/policy.ts';
 import { formatTarget, makeTarget } from '../../route/target.ts';
 import { routeOptionsFrom, type CommandContext } from '../options.ts';
-
-/** The JSON contract of `burrow route --json` (DESIGN.md): proxies without credentials, first hop first. */
-export function planToJson(plan: RoutePlan): object {
-  return {
-    target: formatTarget(plan.target),
-    plan: plan.alternatives.map((alternative) => ({
-      hops: alternative.hops.map(displayProxy),
-      source: alternative.source,
-      reason: alternative.reason,
-      // Added fields (the contract's three stay as they are): which config rule or PAC answer decided.
-      ...(alternative.rule ? { rule: alternative.rule } : {}),
-      ...(alternative.pac ? { pac: alternative.pac } : {}),
-      ...(alternative.skipDeadHops ? { skip_dead_hops: true } : {}),
-    })),
-    warnings: plan.warnings,
-  };
-}
 
 export function planToText(plan: RoutePlan): string {
   const lines = [`target   ${formatTarget(plan.target)}`];
   plan.alternatives.forEach((alternative, index) => {
     const label = plan.alternatives.length > 1 ? `route ${index + 1}` : 'route';
     const hops = alternative.hops.length ? alternative.hops.map(displayProxy).join(' -> ') : 'direct';
-    lines.push(`${label.padEnd(8)} ${hops}   (from ${alternative.source})`);
+    lines.push(`${label.padEnd(8)} ${hops}   (from ${sourceText(alternative.source)})`);
     lines.push(`why      ${alternative.reason}`);
     if (alternative.rule) lines.push(`rule     ${alternative.rule.file}:${alternative.rule.line}${alternative.rule.rule === 'default' ? ' (default)' : ` (rule ${alternative.rule.rule})`}`);
     if (alternative.pac && index === 0) lines.push(`pac      FindProxyForURL("${alternative.pac.url}") = "${alternative.pac.answer.trim()}"`);

@@ -1,5 +1,5 @@
 import { runTsh } from '../../wrap/tsh.ts';
-import { dialOptionsFrom, routeOptionsFrom, type CommonValues, type CommandContext } from '../options.ts';
+import { routeAndDialFrom, type CommonValues, type CommandContext } from '../options.ts';
 
 // `burrow tsh [opts] -- [TSH ARGS…]`: thin; src/wrap/tsh.ts does the work.
 
@@ -12,8 +12,7 @@ export interface TshValues extends CommonValues {
 
 export async function runTshCommand(tshArgs: string[], values: TshValues, context: CommandContext): Promise<number> {
   const { log } = context;
-  const routeOptions = routeOptionsFrom(values, process.env);
-  const dialOptions = dialOptionsFrom(values, log);
+  const { routeOptions, dialOptions } = await routeAndDialFrom(values, process.env, log);
   return runTsh(tshArgs, {
     ...(values.tsh ? { tsh: values.tsh } : {}),
     noProbe: Boolean(values['no-probe']) || values.probe === false,

@@ -27,7 +27,7 @@ export interface PathOutcome {
  */
 export async function probePath(target: Target, candidate: Candidate, options: DialOptions, timeoutMs: number, signal: AbortSignal): Promise<PathOutcome> {
   const started = Date.now();
-  const plan = { target, alternatives: [{ hops: candidate.hops, source: candidate.source, reason: 'doctor probe' }], warnings: [] };
+  const plan = { target, alternatives: [{ hops: candidate.hops, source: { kind: 'probe' as const, text: candidate.source }, reason: 'doctor probe' }], warnings: [] };
   try {
     const { stream } = await dial(plan, { ...options, connectTimeoutMs: timeoutMs, signal });
     if (signal.aborted) {
