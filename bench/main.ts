@@ -9,9 +9,9 @@
 //
 // Settings (environment): BENCH_BYTES (bytes, or with K/M/G suffix: binary units), BENCH_RUNS (3),
 // BENCH_STARTUP_RUNS (20), BENCH_PARTS (throughput,startup), BENCH_TOOLS (ids, comma-separated: nc-direct,
-// burrow-direct, nc, socat, ncat, corkscrew, burrow, node, burrow-version, node-extra-ca, burrow-extra-ca),
-// BENCH_BURROW (another burrow executable,
-// e.g. a scratch build, to compare), BENCH_OUT (results file; default bench/results/latest.json),
+// burrow-direct, nc, socat, ncat, corkscrew, burrow, node, burrow-version, node-extra-ca, burrow-extra-ca, burrow-exe,
+// burrow-exe-version), BENCH_BURROW (another burrow executable, e.g. a scratch build, to compare), BENCH_EXE (the
+// single executable; default dist/exe/burrow-PLATFORM-ARCH, its rows are skipped when it is not built), BENCH_OUT (results file; default bench/results/latest.json),
 // BENCH_KEEP_NODE_ENV=1 (keep NODE_OPTIONS and NODE_EXTRA_CA_CERTS in the clients' environment).
 //
 // The clients run without proxy variables, BURROW_* settings, NODE_OPTIONS and NODE_EXTRA_CA_CERTS: Node 20 reads
@@ -19,7 +19,7 @@
 // would add the same constant to `node -e 0` and to burrow and hide burrow's own cost in the ratio. When the caller
 // has it set, one extra row shows what it costs.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +47,7 @@ const settings = {
   parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup').split(',').map((s) => s.trim())),
   tools: process.env.BENCH_TOOLS ? new Set(process.env.BENCH_TOOLS.split(',').map((s) => s.trim())) : undefined,
   burrow: resolve(process.env.BENCH_BURROW ?? `${ROOT}/bin/burrow`),
+  exe: resolve(process.env.BENCH_EXE ?? `${ROOT}/dist/exe/burrow-${process.platform}-${process.arch}`),
   keepNodeEnv: process.env.BENCH_KEEP_NODE_ENV === '1',
   out: resolve(process.env.BENCH_OUT ?? `${ROOT}/bench/results/latest.json`),
 };
@@ -409,6 +410,8 @@ interface Ratios {
     burrowRoundTripOverNode?: number;
     burrowOverCorkscrew?: number;
     burrowRoundTripOverCorkscrew?: number;
+    /** The single executable's connect against bin/burrow's (issue 14: at most 1.1). */
+    exe?: { acceptMs?: number; roundTripMs?: number; overBurrow?: number; roundTripOverBurrow?: number; target: number; met?: boolean };
     /** Both with the caller's NODE_EXTRA_CA_CERTS, when it has one. */
     withExtraCaCerts?: { burrowAcceptMs?: number; nodeExitMs?: number; burrowOverNode?: number };
     target: number;
@@ -439,6 +442,8 @@ function computeRatios(throughput: ThroughputRow[] | undefined, startup: Startup
     const node = get('node');
     const cork = get('corkscrew');
     const overNode = ratio(burrow?.acceptMs.median, node?.exitMs.median);
+    const exe = get('burrow-exe');
+    const exeOver = ratio(exe?.acceptMs.median, burrow?.acceptMs.median);
     const burrowCa = get('burrow-extra-ca');
     const nodeCa = get('node-extra-ca');
     out.startup = {
@@ -451,6 +456,18 @@ function computeRatios(throughput: ThroughputRow[] | undefined, startup: Startup
       burrowRoundTripOverNode: ratio(burrow?.roundTripMs.median, node?.exitMs.median),
       burrowOverCorkscrew: ratio(burrow?.acceptMs.median, cork?.acceptMs.median),
       burrowRoundTripOverCorkscrew: ratio(burrow?.roundTripMs.median, cork?.roundTripMs.median),
+      ...(exe && exe.acceptMs.median !== undefined
+        ? {
+            exe: {
+              acceptMs: exe.acceptMs.median,
+              roundTripMs: exe.roundTripMs.median,
+              overBurrow: exeOver,
+              roundTripOverBurrow: ratio(exe.roundTripMs.median, burrow?.roundTripMs.median),
+              target: 1.1,
+              ...(exeOver !== undefined ? { met: exeOver <= 1.1 } : {}),
+            },
+          }
+        : {}),
       ...(burrowCa && nodeCa
         ? { withExtraCaCerts: { burrowAcceptMs: burrowCa.acceptMs.median, nodeExitMs: nodeCa.exitMs.median, burrowOverNode: ratio(burrowCa.acceptMs.median, nodeCa.exitMs.median) } }
         : {}),
@@ -517,6 +534,11 @@ function printRatios(r: Ratios): void {
     console.log(`  start-up    burrow accept ${fmt(s.burrowAcceptMs)} ms ÷ node -e 0 ${fmt(s.nodeExitMs)} ms = ${fmt(s.burrowOverNode, 2)}   target ≤ ${s.target.toFixed(1)}: ${verdict}`);
     console.log(`              burrow round trip ${fmt(s.burrowRoundTripMs)} ms ÷ node -e 0 = ${fmt(s.burrowRoundTripOverNode, 2)}`);
     console.log(`              burrow ÷ corkscrew: accept ${fmt(s.burrowOverCorkscrew, 1)}× (${fmt(s.burrowAcceptMs)} vs ${fmt(s.corkscrewAcceptMs)} ms), round trip ${fmt(s.burrowRoundTripOverCorkscrew, 1)}×`);
+    if (s.exe) {
+      const e = s.exe;
+      const verdict = e.met === undefined ? 'n/a' : e.met ? 'met' : 'NOT met';
+      console.log(`  executable  accept ${fmt(e.acceptMs)} ms ÷ bin/burrow ${fmt(s.burrowAcceptMs)} ms = ${fmt(e.overBurrow, 2)}, round trip ${fmt(e.roundTripOverBurrow, 2)}   target ≤ ${e.target.toFixed(1)} (issue 14): ${verdict}`);
+    }
     if (s.withExtraCaCerts) {
       const w = s.withExtraCaCerts;
       console.log(`              with NODE_EXTRA_CA_CERTS (both): burrow ${fmt(w.burrowAcceptMs)} ms ÷ node -e 0 ${fmt(w.nodeExitMs)} ms = ${fmt(w.burrowOverNode, 2)}`);
@@ -561,7 +583,7 @@ async function main(): Promise<number> {
     sink = await startSink();
     target = await startEchoTarget();
     const extraCaCerts = !settings.keepNodeEnv ? process.env.NODE_EXTRA_CA_CERTS : undefined;
-    const setup: Setup = { squidPort: squid.port, burrow: settings.burrow, node, ...(extraCaCerts ? { extraCaCerts } : {}) };
+    const setup: Setup = { squidPort: squid.port, burrow: settings.burrow, node, ...(existsSync(settings.exe) ? { exe: settings.exe } : {}), ...(extraCaCerts ? { extraCaCerts } : {}) };
     const pick = (cs: Candidate[]): Candidate[] => (settings.tools ? cs.filter((c) => settings.tools!.has(c.id)) : cs);
 
     const generator = generatorCommand(settings.bytes);

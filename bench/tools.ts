@@ -25,6 +25,8 @@ export interface Setup {
   squidPort: number;
   /** bin/burrow (or BENCH_BURROW). */
   burrow: string;
+  /** The single executable (dist/exe, or BENCH_EXE), when it has been built. */
+  exe?: string;
   /** The `node` on PATH: the one bin/burrow's `#!/usr/bin/env node` runs. */
   node: string;
   /** NODE_EXTRA_CA_CERTS as the caller's environment has it (the children run without it unless kept). */
@@ -150,10 +152,22 @@ export function startupCandidates(setup: Setup): Candidate[] {
         },
       ]
     : [];
+  const exe = setup.exe;
+  const exeRows: Candidate[] = [
+    {
+      id: 'burrow-exe',
+      label: 'single executable connect -x …',
+      kind: 'burrow',
+      via: 'squid',
+      ...(exe ? { argv: (p: number) => [exe, 'connect', '-x', `http://${LOOPBACK}:${setup.squidPort}`, LOOPBACK, String(p)] } : { skip: 'not built (npm run build:exe)' }),
+    },
+  ];
   return [
     { id: 'node', label: 'node -e 0 (spawn to exit)', kind: 'reference', via: 'none', argv: () => [setup.node, '-e', '0'] },
     { id: 'burrow-version', label: 'burrow --version (spawn to exit)', kind: 'reference', via: 'none', argv: () => [setup.burrow, '--version'] },
+    ...(exe ? [{ id: 'burrow-exe-version', label: 'single executable --version', kind: 'reference' as const, via: 'none' as const, argv: () => [exe, '--version'] }] : []),
     ...rows,
+    ...exeRows,
     ...withCa,
   ];
 }

@@ -1,3 +1,4 @@
+import { requirePino } from './runtime/packages.ts';
 import { maskSecrets } from './secrets.ts';
 
 // The logger: pino, loaded only when a line at an enabled level is actually written, so a quiet, successful
@@ -52,9 +53,7 @@ export function createLog(options: LogOptions = {}): Log {
 
   const load = (): PinoLike => {
     if (pino) return pino;
-    // node:module is fetched only here: importing it at the top loads Node's ESM loader on every start.
-    const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
-    const pinoModule = require('pino') as typeof import('pino');
+    const pinoModule = requirePino();
     const factory = pinoModule.default ?? pinoModule;
     const stderr = options.format === 'json' ? pinoModule.destination({ dest: 2, sync: true }) : prettyStream(options.name ?? 'burrow');
     const streams: Array<{ level: Level; stream: NodeJS.WritableStream | { write(s: string): void } }> = [{ level: stderrLevel, stream: stderr }];

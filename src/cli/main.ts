@@ -36,8 +36,8 @@ runCommand(command ? `burrow ${command}` : 'burrow', async (setLog) => {
       return command === undefined ? 2 : 0;
     case '--version':
     case '-V': {
-      const { VERSION } = await import('../version.ts');
-      process.stdout.write(`${VERSION}\n`); // stdout-ok: not the connect path
+      const { versionText } = await import('../runtime/install.ts');
+      process.stdout.write(`${versionText()}\n`); // stdout-ok: not the connect path
       return 0;
     }
     default: {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createPacResolver } from 'pac-resolver';
 import { QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
+import { embeddedAsset } from '../runtime/install.ts';
 import { fetchPac, pacError, PAC_MAX_BYTES } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
@@ -42,7 +43,10 @@ export async function loadPac(location: string, timeoutMs: number): Promise<PacS
   const text = /^https?:\/\//i.test(location) ? await fetchPac(location, timeoutMs) : readPacFile(location);
   let deadline = Number.POSITIVE_INFINITY;
   let ticks = 0;
+  // quickjs-wasi reads quickjs.wasm from beside its own files; the single executable carries it as an asset.
+  const wasm = embeddedAsset('quickjs.wasm');
   const vm = await QuickJS.create({
+    ...(wasm ? { wasm: new Uint8Array(wasm) } : {}),
     memoryLimit: MEMORY_LIMIT,
     // Called about once per bytecode instruction: look at the clock every 10000 of them.
     interruptHandler: () => ++ticks % 10_000 === 0 && Date.now() > deadline,

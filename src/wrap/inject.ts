@@ -1,11 +1,16 @@
 import { basename, resolve as resolvePath } from 'node:path';
+import { isSingleExecutable } from '../runtime/install.ts';
 
 // Pure helpers for `burrow exec` and `burrow ssh-config`: which words start burrow itself, how they are quoted for
 // the shell OpenSSH runs a ProxyCommand with, and how each known tool is told to use it. Table-tested
 // (test/unit/wrap-inject.test.ts).
 
-/** The words that start this burrow: the bin script (absolute), and on Windows node.exe before it. */
-export function burrowWords(platform: NodeJS.Platform = process.platform, script = process.argv[1] ?? 'burrow', execPath = process.execPath): string[] {
+/**
+ * The words that start this burrow: the single executable itself; else the bin script (absolute), and on Windows
+ * node.exe before it.
+ */
+export function burrowWords(platform: NodeJS.Platform = process.platform, script = process.argv[1] ?? 'burrow', execPath = process.execPath, single = isSingleExecutable()): string[] {
+  if (single) return [execPath];
   const absolute = resolvePath(script);
   // Windows has no shebangs: OpenSSH for Windows runs the ProxyCommand with CreateProcess, so name node.exe.
   return platform === 'win32' ? [execPath, absolute] : [absolute];

@@ -19,8 +19,12 @@ export interface ForwardProcess {
   waitExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startForward(args: string[], options: { env: NodeJS.ProcessEnv; listeners: number; timeoutMs?: number }): Promise<ForwardProcess> {
-  const child = spawn(process.execPath, [BURROW, 'forward', '--print-port', ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startForward(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; listeners: number; timeoutMs?: number; /** The burrow to run (default: node bin/burrow). */ burrow?: string[] },
+): Promise<ForwardProcess> {
+  const [program, ...words] = options.burrow ?? [process.execPath, BURROW];
+  const child = spawn(program!, [...words, 'forward', '--print-port', ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -17,6 +17,10 @@ describe('proxyCommandValue', () => {
     expect(burrowWords('linux', 'bin/burrow', '/usr/bin/node')[0]).toMatch(/^\/.*bin\/burrow$/);
     expect(burrowWords('win32', '/b/burrow', 'C:\\node.exe')).toHaveLength(2);
   });
+  it('burrowWords is the executable alone in a single executable, on every platform', () => {
+    expect(burrowWords('linux', '/opt/burrow-linux-x64', '/opt/burrow-linux-x64', true)).toEqual(['/opt/burrow-linux-x64']);
+    expect(burrowWords('win32', 'C:\\burrow.exe', 'C:\\burrow.exe', true)).toEqual(['C:\\burrow.exe']);
+  });
   it('shQuote', () => {
     expect(shQuote("it's")).toBe(`'it'\\''s'`);
     expect(shQuote('plain/path-1.2')).toBe('plain/path-1.2');

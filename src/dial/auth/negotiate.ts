@@ -1,3 +1,4 @@
+import { importKerberos } from '../../runtime/packages.ts';
 
 // Negotiate (SPNEGO/Kerberos) with the optional `kerberos` package: it needs libkrb5 at build time, so it is an
 // optional dependency, loaded only when a proxy offers Negotiate. It uses the user's ticket cache (kinit), never a
@@ -18,8 +19,7 @@ export class NegotiateUnavailable extends Error {
 
 async function loadKerberos(): Promise<KerberosModule> {
   try {
-    const name = 'kerberos'; // not a literal import: esbuild must not try to bundle or resolve it
-    const loaded = (await import(name)) as Partial<KerberosModule> & { default?: KerberosModule };
+    const loaded = (await importKerberos()) as Partial<KerberosModule> & { default?: KerberosModule };
     return (typeof loaded.initializeClient === 'function' ? loaded : loaded.default) as KerberosModule;
   } catch (error) {
     throw new NegotiateUnavailable(`the optional "kerberos" package is not installed (${(error as Error).message.split('\n')[0]})`);

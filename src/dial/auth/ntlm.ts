@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { BurrowError } from '../../errors.ts';
+import { requireNtlmClient } from '../../runtime/packages.ts';
 
 // NTLM through @ewsjs/ntlm-client (pure JS; NTLMv2 when the proxy's type-2 message offers it). Loaded only when a
 // proxy asks for NTLM. Users write "DOMAIN\user" (or "user@domain.example", which NTLM passes through as is).
@@ -13,7 +13,7 @@ interface NtlmModule {
 
 let ntlmModule: NtlmModule | undefined;
 function load(): NtlmModule {
-  ntlmModule ??= createRequire(import.meta.url)('@ewsjs/ntlm-client') as NtlmModule;
+  ntlmModule ??= requireNtlmClient() as NtlmModule;
   return ntlmModule;
 }
 
