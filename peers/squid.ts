@@ -37,6 +37,8 @@ export interface SquidOptions {
   connectPorts?: number[];
   /** Names squid resolves itself (its `hosts_file`), e.g. `{ 'sshd.burrow.test': '127.0.0.1' }`. */
   hosts?: Record<string, string>;
+  /** Also serve plain http:// requests (absolute-form GET and the like); default CONNECT only. */
+  plainHttp?: boolean;
   readyTimeoutMs?: number;
 }
 
@@ -118,7 +120,7 @@ export async function startSquid(options: SquidOptions = {}): Promise<SquidPeer>
     if (options.connectPorts) {
       lines.push(`acl allowed_ports port ${options.connectPorts.join(' ')}`, 'http_access deny CONNECT !allowed_ports');
     }
-    lines.push('http_access allow CONNECT', 'http_access deny all');
+    lines.push('http_access allow CONNECT', ...(options.plainHttp ? ['http_access allow all'] : []), 'http_access deny all');
     const conf = join(dir, 'squid.conf');
     writeFileSync(conf, `${lines.join('\n')}\n`);
     // squid switches to `proxy` before it opens its logs: give it the dir.

@@ -11,6 +11,27 @@ export interface TlsOptions {
   insecure?: boolean;
 }
 
+/**
+ * A plain-HTTP request for an HTTP proxy (absolute-form), with the same 407 negotiation, credentials and errors as
+ * CONNECT: dial() sends it instead of CONNECT when asked to forward one request (`burrow forward --http`, the exec
+ * bridge). The proxy's answer — whatever it is but a 407 — belongs to the client: it is pushed back, whole, into the
+ * returned stream. A request with a body is not waited on (its body must flow first), except for a leg that only
+ * asks for the proxy's challenge (NTLM's first message), which is sent without the body, as curl does.
+ */
+export interface ForwardRequest {
+  method: string;
+  /** The absolute URL (Digest signs it). */
+  url: string;
+  hasBody: boolean;
+  /**
+   * The head for an upstream HTTP proxy, with this Proxy-Authorization. `challengeLeg`: only the proxy's challenge
+   * is wanted (no body, keep the connection); otherwise the head asks to close after the answer.
+   */
+  proxyHead(authorization: string | undefined, challengeLeg: boolean): string;
+  /** The origin-form head, sent through a tunnel when the route does not end at an http:// proxy. */
+  originHead(): string;
+}
+
 export interface DialOptions {
   /** Bounds opening the tunnel: DNS, TCP, TLS and every proxy hop, all route alternatives together. */
   connectTimeoutMs: number;
@@ -22,6 +43,8 @@ export interface DialOptions {
   signal?: AbortSignal;
   /** Where proxy credentials missing from a URL are looked up (BURROW_PROXY_USER, NETRC, HOME); default process.env. */
   env?: Environment;
+  /** Instead of a tunnel, one plain-HTTP request (`forward --http`, the exec bridge); see ForwardRequest. */
+  forward?: ForwardRequest;
   /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */
   auth?: { scheme?: AuthScheme; prompt?: boolean };
 }

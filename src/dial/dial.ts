@@ -4,7 +4,7 @@ import { sourceText, type RouteAlternative, type RoutePlan } from '../route/plan
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
-import { httpConnect } from './http-connect.ts';
+import { httpConnect, httpForward } from './http-connect.ts';
 import { withPlanCredentials } from '../credentials/config.ts';
 import { withCredentials } from '../credentials/lookup.ts';
 import { connectTcp } from './tcp.ts';
@@ -173,11 +173,24 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
 
 async function walk(target: Target, hops: ProxyEndpoint[], attempt: DialAttempt, deadline: number): Promise<Duplex> {
   const last = hops.length - 1;
+  const forward = attempt.options.forward;
+  let stream: Duplex;
   if (last < 0) {
-    return connectTcp({ host: target.host, port: target.port, role: 'target', label: formatTarget(target) }, attempt);
+    stream = await connectTcp({ host: target.host, port: target.port, role: 'target', label: formatTarget(target) }, attempt);
+  } else {
+    const withCredentialsFilled = hops.map((hop) => credentialed(hop, attempt));
+    // A plain-HTTP request whose route ends at an http:// proxy is sent to that proxy (absolute-form, the way
+    // browsers talk to it: many proxies allow CONNECT only to 443), with CONNECT's authentication.
+    if (forward && withCredentialsFilled[last]!.scheme === 'http') {
+      const hop = withCredentialsFilled[last]!;
+      const open = () => openHop(withCredentialsFilled, last, attempt, deadline);
+      return atHop(last, hop, httpForward(await open(), target, forward, hop, attempt, open));
+    }
+    stream = await handshake(withCredentialsFilled, last, target, attempt, deadline);
   }
-  const withCredentialsFilled = hops.map((hop) => credentialed(hop, attempt));
-  return handshake(withCredentialsFilled, last, target, attempt, deadline);
+  // Otherwise (direct, SOCKS, an https:// proxy) the request goes origin-form through the tunnel.
+  if (forward) stream.write(forward.originHead());
+  return stream;
 }
 
 /** A stream on which hop `i` is ready to be asked for its next destination: TCP, earlier hops and TLS done. */

@@ -5,7 +5,7 @@ import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
-import type { DialAttempt } from './context.ts';
+import type { DialAttempt, ForwardRequest } from './context.ts';
 import { explainConnectRefusal, offeredAuthSchemes, proxyAnswerOf } from './explain-refusal.ts';
 import { drainBody, keepsConnection } from './http-body.ts';
 import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
@@ -30,17 +30,58 @@ export function buildConnectRequest(destination: Target, authorization: string |
  * any bytes that arrived behind the answer (an SSH banner often shares the packet with the 200) pushed back so that
  * the tunnel's reader sees them first.
  */
-export async function httpConnect(
-  stream: Duplex,
-  destination: Target,
-  proxy: ProxyEndpoint,
-  attempt: DialAttempt,
-  reconnect: () => Promise<Duplex>,
-): Promise<Duplex> {
-  const label = displayProxy(proxy);
+export function httpConnect(stream: Duplex, destination: Target, proxy: ProxyEndpoint, attempt: DialAttempt, reconnect: () => Promise<Duplex>): Promise<Duplex> {
   const target = formatHostPort(destination.host, destination.port);
+  return exchange(stream, proxy, attempt, reconnect, {
+    what: `CONNECT ${target}`,
+    target,
+    request: (authorization) => buildConnectRequest(destination, authorization),
+    settle: (answer, rest, open) => {
+      if (answer.statusCode < 200 || answer.statusCode >= 300) {
+        open.destroy();
+        throw refusal(answer, proxy, destination);
+      }
+      if (rest.length > 0) open.unshift(rest);
+      attempt.options.log.debug('proxy accepted CONNECT', { proxy: displayProxy(proxy), target, status: answer.statusLine, early_bytes: rest.length });
+      return open;
+    },
+  });
+}
+
+/** Sends a plain-HTTP request (ForwardRequest, dial/context.ts) to an HTTP proxy: CONNECT's 407 negotiation, another request. */
+export function httpForward(stream: Duplex, destination: Target, request: ForwardRequest, proxy: ProxyEndpoint, attempt: DialAttempt, reconnect: () => Promise<Duplex>): Promise<Duplex> {
+  return exchange(stream, proxy, attempt, reconnect, {
+    what: `${request.method} ${request.url}`,
+    target: formatHostPort(destination.host, destination.port),
+    digest: { method: request.method, uri: request.url },
+    request: (authorization, challengeLeg) => request.proxyHead(authorization, challengeLeg),
+    sendOnly: (challengeLeg) => request.hasBody && !challengeLeg,
+    settle: (_answer, _rest, open, received) => {
+      open.unshift(received);
+      return open;
+    },
+  });
+}
+
+interface Exchange {
+  /** "CONNECT host:port" or "GET http://…", for messages. */
+  what: string;
+  target: string;
+  /** Digest's method and request-URI, when not CONNECT host:port. */
+  digest?: { method: string; uri: string };
+  request(authorization: string | undefined, challengeLeg: boolean): string;
+  /** Whether to return right after sending this leg, without reading the answer. */
+  sendOnly?(challengeLeg: boolean): boolean;
+  /** An answer other than 407: the stream to return (or throw). `received` is the whole answer read so far. */
+  settle(response: ConnectResponse, rest: Buffer, stream: Duplex, received: Buffer): Duplex;
+}
+
+/** One request to an HTTP proxy and its 407 legs (REFERENCE.md §3); the connection is reopened when the proxy closes it between legs. */
+async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttempt, reconnect: () => Promise<Duplex>, ask: Exchange): Promise<Duplex> {
+  const label = displayProxy(proxy);
+  const { target } = ask;
   const log = attempt.options.log;
-  const session = createAuthSession(proxy, target, { ...attempt.options.auth, pauseClock: attempt.pauseClock });
+  const session = createAuthSession(proxy, target, { ...attempt.options.auth, pauseClock: attempt.pauseClock, ...(ask.digest ? { request: ask.digest } : {}) });
   let authorization = await session.initial();
   let buffered: Buffer = Buffer.alloc(0);
   // Whether the current connection already carried a request: a proxy may close a kept-alive connection without
@@ -48,10 +89,15 @@ export async function httpConnect(
   let reused = false;
   let mustStay = false;
   for (;;) {
-    attempt.phase = `waiting for proxy ${label} to answer CONNECT ${target}`;
+    attempt.phase = `waiting for proxy ${label} to answer ${ask.what}`;
     attempt.stage = 'proxy-handshake';
     ensureOpen(stream, attempt, label);
-    stream.write(buildConnectRequest(destination, authorization));
+    const challengeLeg = session.awaitingChallenge();
+    stream.write(ask.request(authorization, challengeLeg));
+    if (ask.sendOnly?.(challengeLeg)) {
+      if (buffered.length > 0) stream.unshift(buffered);
+      return stream;
+    }
     let head;
     try {
       head = await readResponseHead(stream, buffered, label, target);
@@ -67,16 +113,8 @@ export async function httpConnect(
       reused = false;
       continue;
     }
-    const { response, rest } = head;
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      if (rest.length > 0) stream.unshift(rest);
-      log.debug('proxy accepted CONNECT', { proxy: label, target, status: response.statusLine, early_bytes: rest.length });
-      return stream;
-    }
-    if (response.statusCode !== 407) {
-      stream.destroy();
-      throw refusal(response, proxy, destination);
-    }
+    const { response, rest, received } = head;
+    if (response.statusCode !== 407) return ask.settle(response, rest, stream, received);
     const offered = headerValues(response, 'proxy-authenticate');
     log.debug('proxy asks for authentication', { proxy: label, status: response.statusLine, offered: offeredAuthSchemes(response).join(', ') });
     let next;
@@ -134,7 +172,7 @@ class ClosedBeforeAnswer extends BurrowError {
 }
 
 /** Reads one response head; leaves the stream paused with the bytes after the head returned, not consumed. */
-function readResponseHead(stream: Duplex, initial: Buffer, label: string, target: string): Promise<{ response: ConnectResponse; rest: Buffer }> {
+function readResponseHead(stream: Duplex, initial: Buffer, label: string, target: string): Promise<{ response: ConnectResponse; rest: Buffer; received: Buffer }> {
   return new Promise((resolve, reject) => {
     let received: Buffer = initial;
     const cleanup = () => {
@@ -165,7 +203,7 @@ function readResponseHead(stream: Duplex, initial: Buffer, label: string, target
         return true;
       }
       cleanup();
-      resolve({ response: result.response, rest: received.subarray(result.response.headLength) });
+      resolve({ response: result.response, rest: received.subarray(result.response.headLength), received });
       return true;
     };
     const onData = (chunk: Buffer) => {

@@ -190,7 +190,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       const index = check.paths.length;
       check.paths.push({ via: candidate.via, source: candidate.source, status: 'pending', status_code: null, status_line: null, headers: {}, error: null });
       task(`${url.href} via ${candidate.via}`, async () => {
-        const result = await bounded((signal) => probeHttpCheck(url, candidate, signal), input.probeTimeoutMs, run.signal).catch((error: unknown) => {
+        const result = await bounded((signal) => probeHttpCheck(url, candidate, { ...input.dialOptions, connectTimeoutMs: input.probeTimeoutMs }, signal), input.probeTimeoutMs, run.signal).catch((error: unknown) => {
           if (error instanceof ProbeStopped && error.reason === 'timeout') return { ...check.paths[index]!, status: 'timeout' as const, error: 'no answer in time' };
           throw error;
         });

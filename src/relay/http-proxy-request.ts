@@ -104,9 +104,11 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'pro
 
 /**
  * The head to send for a plain-HTTP request: absolute-form to an upstream HTTP proxy (with its credentials), or
- * origin-form to the server. One request per connection: `Connection: close` (the local client reconnects).
+ * origin-form to the server. One request per connection: `Connection: close` (the local client reconnects) — but
+ * for a leg that only asks an upstream proxy for its NTLM challenge (`challengeLeg`), the connection is kept and the
+ * body left out (Content-Length: 0, as curl does): that leg is answered 407, never forwarded.
  */
-export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'forward' }>, upstream: { proxyAuthorization?: string } | undefined): string {
+export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'forward' }>, upstream: { proxyAuthorization?: string | undefined; challengeLeg?: boolean } | undefined): string {
   const listed = new Set(
     (headerValue(request.headers, 'connection') ?? '')
       .split(',')
@@ -116,15 +118,18 @@ export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'for
   const requestTarget = upstream ? request.url.href : `${request.url.pathname}${request.url.search}`;
   const lines = [`${request.method} ${requestTarget} HTTP/1.1`];
   let hasHost = false;
+  const challengeLeg = upstream?.challengeLeg === true;
   for (const [name, value] of request.headers) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+    if (challengeLeg && (lower === 'content-length' || lower === 'transfer-encoding')) continue;
     if (lower === 'host') hasHost = true;
     lines.push(`${name}: ${value}`);
   }
   if (!hasHost) lines.splice(1, 0, `Host: ${request.url.host}`);
   if (upstream?.proxyAuthorization) lines.push(`Proxy-Authorization: ${upstream.proxyAuthorization}`);
-  lines.push('Connection: close');
+  if (challengeLeg) lines.push('Content-Length: 0', 'Proxy-Connection: Keep-Alive');
+  else lines.push('Connection: close');
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -1,10 +1,7 @@
 import type { Socket } from 'node:net';
-import { basicAuthorization } from '../dial/auth/session.ts';
-import { withPlanCredentials } from '../credentials/config.ts';
-import { withCredentials } from '../credentials/lookup.ts';
-import { describeHops, type Connection } from '../dial/dial.ts';
+import type { ForwardRequest } from '../dial/context.ts';
+import type { Connection } from '../dial/dial.ts';
 import { BurrowError, isBurrowError } from '../errors.ts';
-import type { RoutePlan } from '../route/plan.ts';
 import { formatTarget } from '../route/target.ts';
 import { ReadError, type ByteReader } from './byte-reader.ts';
 import {
@@ -61,6 +58,7 @@ export async function serveHttp(socket: Socket, reader: ByteReader, record: Conn
   // Plain HTTP: one request per client connection. Its body is passed on by its framing; what the client sends
   // after it (a pipelined request, which could carry this proxy's own credentials) is dropped.
   let onlyThisRequest: ((chunk: Buffer) => Buffer) | undefined;
+  let hasBody = false;
   if (request.kind === 'forward') {
     const body = requestBody(request.headers);
     if ('error' in body) {
@@ -70,16 +68,12 @@ export async function serveHttp(socket: Socket, reader: ByteReader, record: Conn
       return;
     }
     onlyThisRequest = oneRequestFilter(body);
+    hasBody = body.kind !== 'done';
   }
 
   let connection: Connection;
-  let head: string | undefined;
   try {
-    if (request.kind === 'connect') {
-      connection = await openTunnel(options.router, request.target, record);
-    } else {
-      ({ connection, head } = await openForward(options.router, request, record));
-    }
+    connection = request.kind === 'connect' ? await openTunnel(options.router, request.target, record) : await openForward(options.router, request, hasBody, record);
   } catch (error) {
     reader.release();
     const burrowError = isBurrowError(error) ? error : new BurrowError('internal', String(error));
@@ -91,53 +85,23 @@ export async function serveHttp(socket: Socket, reader: ByteReader, record: Conn
   }
   const { rest, ended } = reader.release();
   if (request.kind === 'connect') socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
-  else connection.stream.write(head!);
   await relay(socket, connection, rest, ended, record, options, onlyThisRequest);
 }
 
 /**
- * Plain HTTP: through an upstream HTTP proxy the request goes absolute-form with that proxy's credentials (the
- * way browsers talk to it; many proxies allow CONNECT only to 443); direct, through SOCKS or an https:// proxy it
- * goes origin-form through a tunnel to the server.
+ * Plain HTTP, through dial() like CONNECT: a route that ends at an http:// proxy gets the request absolute-form,
+ * with that proxy's credentials and 407 negotiation; any other route (direct, SOCKS, https://) gets it origin-form
+ * through a tunnel. Alternatives are tried in order, as for CONNECT.
  */
-async function openForward(
-  router: Router,
-  request: Extract<HttpProxyRequest, { kind: 'forward' }>,
-  record: ConnectionRecord,
-): Promise<{ connection: Connection; head: string }> {
-  let plan: RoutePlan;
-  try {
-    plan = withPlanCredentials(await router.route(request.target), router.env ?? process.env);
-  } catch (error) {
-    if (isBurrowError(error)) record.failure = { reason: error.message, error };
-    throw error;
-  }
-  const alternative = plan.alternatives[0];
-  const last = alternative?.hops[alternative.hops.length - 1];
-  if (!alternative || !last || last.scheme !== 'http') {
-    const connection = await openTunnel(router, request.target, record);
-    return { connection, head: buildForwardHead(request, undefined) };
-  }
-  // Reach the upstream proxy itself (through the hops before it, if any), then speak HTTP to it.
-  const toProxy: RoutePlan = {
-    target: { host: last.host, port: last.port },
-    alternatives: [{ ...alternative, hops: alternative.hops.slice(0, -1) }],
-    warnings: [],
+function openForward(router: Router, request: Extract<HttpProxyRequest, { kind: 'forward' }>, hasBody: boolean, record: ConnectionRecord): Promise<Connection> {
+  const forward: ForwardRequest = {
+    method: request.method,
+    url: request.url.href,
+    hasBody,
+    proxyHead: (authorization, challengeLeg) => buildForwardHead(request, { proxyAuthorization: authorization, challengeLeg }),
+    originHead: () => buildForwardHead(request, undefined),
   };
-  record.route = describeHops(alternative.hops);
-  try {
-    const connection = await router.dial(toProxy);
-    // Credentials missing from the proxy URL come from ~/.netrc or BURROW_PROXY_USER, as for CONNECT (dial()).
-    const { proxy } = withCredentials(last, router.env ?? process.env);
-    const authorization = proxy.username !== undefined || proxy.password !== undefined
-      ? basicAuthorization({ username: proxy.username ?? '', password: proxy.password ?? '' })
-      : undefined;
-    return { connection, head: buildForwardHead(request, authorization ? { proxyAuthorization: authorization } : {}) };
-  } catch (error) {
-    const burrowError = isBurrowError(error) ? error : new BurrowError('internal', String(error));
-    record.failure = { reason: burrowError.message, error: burrowError };
-    throw burrowError;
-  }
+  return openTunnel(router, request.target, record, { forward });
 }
 
 function basicMatches(header: string | undefined, check: (user: string, password: string) => boolean): boolean {

@@ -16,7 +16,8 @@ import type { Splice, SpliceResult } from './splice.ts';
 /** Route and dial, one target at a time, so that NO_PROXY, chains and PAC rules apply per target. */
 export interface Router {
   route(target: Target): Promise<RoutePlan>;
-  dial(plan: RoutePlan): Promise<Connection>;
+  /** `extra`: options of this one dial (a plain-HTTP request to forward). */
+  dial(plan: RoutePlan, extra?: Pick<DialOptions, 'forward'>): Promise<Connection>;
   /** Where proxy credentials missing from a URL are looked up (dial's own; default process.env). */
   env?: Environment;
 }
@@ -27,7 +28,7 @@ export function makeRouter(routeOptions: RouteOptions, dialOptions: DialOptions)
   const quiet = demoteInfo(dialOptions.log);
   return {
     route: (target) => resolveRoute(target, routeOptions),
-    dial: (plan) => dial(plan, { ...dialOptions, log: quiet }),
+    dial: (plan, extra) => dial(plan, { ...dialOptions, log: quiet, ...extra }),
     ...(dialOptions.env ? { env: dialOptions.env } : {}),
   };
 }
@@ -228,12 +229,12 @@ export function logConnection(log: Log, record: ConnectionRecord): void {
 }
 
 /** Route + dial for one connection; records the route; a failure becomes the record's failure and rethrows. */
-export async function openTunnel(router: Router, target: Target, record: ConnectionRecord): Promise<Connection> {
+export async function openTunnel(router: Router, target: Target, record: ConnectionRecord, extra?: Pick<DialOptions, 'forward'>): Promise<Connection> {
   let plan: RoutePlan;
   try {
     plan = await router.route(target);
     record.route = describeHops(plan.alternatives[0]?.hops ?? []);
-    const connection = await router.dial(plan);
+    const connection = await router.dial(plan, extra);
     record.route = describeHops(connection.alternative.hops);
     return connection;
   } catch (error) {

@@ -263,7 +263,7 @@ describe('burrow doctor (hermetic)', () => {
     expect(pathOf(report.targets[0]!, silentProxy.url).status).toBe('pending');
   });
 
-  it('--http-check: a plain-http GET direct and through the proxy (http-proxy-agent)', async () => {
+  it('--http-check: a plain-http GET direct and through the proxy (through dial, as forward --http)', async () => {
     const origin = await track(startHttpOrigin());
     const proxy = await track(startHttpForwardProxy());
     const url = `http://127.0.0.1:${origin.port}/hello`;

@@ -22,6 +22,8 @@ export interface AuthOptions {
   prompt?: boolean;
   /** Pauses the dial's deadline while a person types. */
   pauseClock?: () => () => void;
+  /** The request Digest signs, when not CONNECT to the target (a plain-HTTP request forwarded to the proxy). */
+  request?: { method: string; uri: string };
 }
 
 export interface NextLeg {
@@ -36,6 +38,8 @@ export interface AuthSession {
   initial(): Promise<string | undefined>;
   /** Answers a 407; throws a BurrowError (kind 'auth') when nothing more can be tried. */
   respond(proxyAuthenticate: string[], statusLine: string): Promise<NextLeg>;
+  /** True when the leg just prepared only asks for the proxy's challenge (NTLM's first message): it cannot succeed. */
+  awaitingChallenge(): boolean;
 }
 
 export function createAuthSession(proxy: ProxyEndpoint, target: string, options: AuthOptions = {}): AuthSession {
@@ -73,7 +77,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       }
       case 'digest': {
         const { digestAuthorization } = await import('./digest.ts');
-        return { header: registered(digestAuthorization(challenge!, credentials!, 'CONNECT', target)), sameConnection: false };
+        return { header: registered(digestAuthorization(challenge!, credentials!, options.request?.method ?? 'CONNECT', options.request?.uri ?? target)), sameConnection: false };
       }
       case 'basic':
         return { header: basicHeader(credentials!), sameConnection: false };
@@ -83,6 +87,8 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
   const needsCredentials = (scheme: AuthScheme) => scheme !== 'negotiate';
 
   return {
+    awaitingChallenge: () => current === 'ntlm',
+
     async initial() {
       if (options.scheme === 'negotiate') return (await firstLeg('negotiate', undefined)).header;
       if (!credentials) return undefined;
