@@ -140,6 +140,7 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
             .positional('hosts', { type: 'string', array: true, describe: 'host names or ssh_config patterns; with --teleport, the Teleport proxy address' })
             .option('teleport', { type: 'string', requiresArg: true, describe: 'write the block "tsh config" would for CLUSTER, with tsh run by burrow tsh' })
             .option('multiplex', { type: 'boolean', default: true, describe: 'ControlMaster/ControlPersist lines (--no-multiplex leaves them out)' })
+            .option('fdpass', { type: 'boolean', default: true, describe: 'ProxyUseFdpass yes and connect --fdpass: ssh gets the tunnel\'s socket, no burrow process stays (--no-fdpass leaves it out; never on Windows)' })
             .option('write', { type: 'boolean', describe: 'add the block to ~/.ssh/config between marker comments (idempotent, with a backup)' })
             .option('file', { type: 'string', requiresArg: true, describe: 'with --write: this file instead of ~/.ssh/config' }),
         ),

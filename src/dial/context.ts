@@ -47,6 +47,11 @@ export interface DialOptions {
   forward?: ForwardRequest;
   /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */
   auth?: { scheme?: AuthScheme; prompt?: boolean };
+  /**
+   * The tunnel's socket will be handed to another process (`connect --fdpass`): handshake reads never take a byte
+   * past the proxy's answer (src/dial/bounded-read.ts). Only for routes without TLS, whose socket can be handed over.
+   */
+  handOver?: boolean;
 }
 
 /**

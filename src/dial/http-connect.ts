@@ -3,6 +3,7 @@ import { BurrowError, withDetails } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
+import { headReadSize, limitReads, UNBOUNDED } from './bounded-read.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
 import type { DialAttempt, ForwardRequest } from './context.ts';
@@ -127,7 +128,12 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
     mustStay = next.sameConnection;
     if (keepsConnection(response)) {
       attempt.phase = `reading the body of proxy ${label}'s 407`;
-      buffered = await drainBody(stream, response, rest);
+      const bounded = limitReads(stream, UNBOUNDED);
+      try {
+        buffered = await drainBody(stream, response, rest);
+      } finally {
+        bounded();
+      }
       reused = true;
     } else if (next.sameConnection) {
       stream.destroy();
@@ -175,7 +181,10 @@ class ClosedBeforeAnswer extends BurrowError {
 function readResponseHead(stream: Duplex, initial: Buffer, label: string, target: string): Promise<{ response: ConnectResponse; rest: Buffer; received: Buffer }> {
   return new Promise((resolve, reject) => {
     let received: Buffer = initial;
+    // With bounded reads (connect --fdpass), never read past the blank line: what follows belongs to ssh.
+    const unbound = limitReads(stream, () => headReadSize(received));
     const cleanup = () => {
+      unbound();
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);

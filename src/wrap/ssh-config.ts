@@ -13,18 +13,26 @@ export interface HostBlockOptions {
   burrow: string[];
   connectOptions?: string[];
   multiplex: boolean;
+  /** `connect --fdpass` with `ProxyUseFdpass yes` (left out for Windows OpenSSH, which cannot pass descriptors). */
+  fdpass?: boolean;
   aliveInterval?: number;
   platform?: NodeJS.Platform;
 }
 
 export function renderHostBlock(options: HostBlockOptions): string {
   const platform = options.platform ?? process.platform;
+  const fdpass = options.fdpass === true && platform !== 'win32';
   const lines = [
     `Host ${options.hosts.join(' ')}`,
-    `    ProxyCommand ${proxyCommandValue(options.burrow, options.connectOptions ?? [], platform)}`,
+    `    ProxyCommand ${proxyCommandValue(options.burrow, [...(fdpass ? ['--fdpass'] : []), ...(options.connectOptions ?? [])], platform)}`,
+  ];
+  if (fdpass) {
+    lines.push('    # burrow opens the tunnel, hands the socket to ssh and exits: no burrow process per session (--no-fdpass leaves this out).', '    ProxyUseFdpass yes');
+  }
+  lines.push(
     '    # Keeps idle sessions alive through proxies that cut idle tunnels.',
     `    ServerAliveInterval ${options.aliveInterval ?? 30}`,
-  ];
+  );
   if (options.multiplex && platform !== 'win32') {
     lines.push(
       '    # Later sessions reuse the first connection and skip the ProxyCommand start-up (--no-multiplex leaves this out).',

@@ -27,7 +27,8 @@ export async function listen(server: Server, scheme = 'tcp', listenPort = 0): Pr
     url: `${scheme}://127.0.0.1:${port}`,
     connections: 0,
     close: async () => {
-      for (const socket of sockets) socket.destroy();
+      // ssh2's Server emits its Connection objects (end(), no destroy()) where a net.Server emits sockets.
+      for (const socket of sockets) (typeof socket.destroy === 'function' ? socket.destroy() : (socket as unknown as { end(): void }).end());
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -268,6 +269,8 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
     client.resume();
     client.on('error', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+    // close() destroys client sockets: the upstream must not stay half-open behind them (a peer's close would wait).
+    client.on('close', () => upstream.destroy());
   };
 
   const peer = await listen(server, 'http', options.port ?? 0);
@@ -339,6 +342,7 @@ export async function startSocks5Server(auth?: { user: string; password: string 
             upstream.pipe(client);
             client.resume();
             upstream.on('close', () => client.destroy());
+            client.on('close', () => upstream.destroy());
           });
           return;
         }

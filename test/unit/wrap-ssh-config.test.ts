@@ -22,6 +22,15 @@ describe('renderHostBlock', () => {
     expect(windows).not.toContain('ControlMaster');
     expect(windows).toContain('ProxyCommand "C:\\Program Files\\nodejs\\node.exe" C:\\b\\burrow connect %h %p');
   });
+  it('--fdpass: ProxyUseFdpass yes and connect --fdpass, never for Windows OpenSSH', () => {
+    const text = renderHostBlock({ hosts: ['h'], burrow, connectOptions: ['--proxy', 'http://p:3128'], multiplex: true, fdpass: true, platform: 'linux' });
+    expect(text).toContain('    ProxyCommand /opt/burrow/bin/burrow connect --fdpass --proxy http://p:3128 %h %p\n');
+    expect(text).toContain('    ProxyUseFdpass yes\n');
+    const windows = renderHostBlock({ hosts: ['h'], burrow, multiplex: true, fdpass: true, platform: 'win32' });
+    expect(windows).not.toContain('fdpass');
+    expect(windows).not.toMatch(/ProxyUseFdpass/i);
+    expect(renderHostBlock({ hosts: ['h'], burrow, multiplex: false, platform: 'linux' })).not.toContain('ProxyUseFdpass');
+  });
   it('quotes paths with spaces and doubles %', () => {
     expect(renderHostBlock({ hosts: ['h'], burrow: ['/a b/100%/burrow'], connectOptions: ['--proxy', 'http://p:3128'], multiplex: false, platform: 'linux' })).toContain(
       "ProxyCommand '/a b/100%%/burrow' connect --proxy http://p:3128 %h %p",

@@ -8,17 +8,38 @@ import { COMMON_OPTIONS, logFromOptions, routeAndDialFrom, type CommonValues } f
 
 export const CONNECT_USAGE = `usage: burrow connect HOST PORT [options]
   Connects stdin/stdout to HOST:PORT through the route burrow resolves. For ~/.ssh/config:
-      ProxyCommand burrow connect %h %p`;
+      ProxyCommand burrow connect %h %p
+  --fdpass   hand the open tunnel to ssh and exit (needs ProxyUseFdpass yes, OpenSSH 6.5+):
+      ProxyCommand burrow connect --fdpass %h %p
+      ProxyUseFdpass yes`;
+
+const CONNECT_OPTIONS = {
+  ...COMMON_OPTIONS,
+  fdpass: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The hidden first argument of the process that relays an fd-passed TLS route (src/relay/background-relay.ts). */
+const RELAY_FOR_FDPASS = '--relay-for-fdpass';
 
 /** The ProxyCommand path: node:util parseArgs, no yargs, no pino unless something is logged. */
 export async function runConnect(argv: string[], setLog: (log: Log) => void): Promise<number> {
+  if (argv[0] === RELAY_FOR_FDPASS) {
+    const { relayArguments } = await import('../../relay/background-relay.ts');
+    const relay = await relayArguments();
+    return connect(relay.argv, setLog, relay.announceOpen);
+  }
+  return connect(argv, setLog);
+}
+
+async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?: () => void): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: CONNECT_OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError(`${(error as Error).message.split('\n')[0]}`, 'burrow connect --help lists the options');
   }
-  const values = parsed.values as CommonValues & { help?: boolean };
+  const values = parsed.values as CommonValues & { help?: boolean; fdpass?: boolean };
   if (values.help) {
     process.stderr.write(`${CONNECT_USAGE}\n`);
     return 0;
@@ -28,12 +49,24 @@ export async function runConnect(argv: string[], setLog: (log: Log) => void): Pr
   if (parsed.positionals.length !== 2) {
     throw usageError(`connect takes HOST and PORT, got ${parsed.positionals.length} argument(s)`, 'ProxyCommand burrow connect %h %p');
   }
+  const fdpass = values.fdpass === true ? await import('../../relay/fdpass.ts') : undefined;
+  fdpass?.checkFdpassStdout();
   const target = makeTarget(parsed.positionals[0]!, parsed.positionals[1]!);
   const { policy, dialOptions } = await routeAndDialFrom(values, process.env, log, { prompt: true });
   const plan = await policy.resolve(target);
   // Shown with -v only: ssh prints the ProxyCommand's stderr on every session, and `burrow route` shows them anyway.
   for (const warning of plan.warnings) log.info(`route warning: ${warning}`);
-  const connection = await dial(plan, dialOptions);
+  if (fdpass && !fdpass.canHandOver(plan)) {
+    // A TLS hop: the tunnel cannot leave this process, so a background burrow relays it (without --fdpass).
+    const { relayInBackground } = await import('../../relay/background-relay.ts');
+    return relayInBackground(['connect', RELAY_FOR_FDPASS], argv.filter((word) => word !== '--fdpass'), log);
+  }
+  const connection = await dial(plan, fdpass ? { ...dialOptions, handOver: true } : dialOptions);
+  if (fdpass) {
+    await fdpass.handOver(connection.stream, log);
+    return 0;
+  }
+  announceOpen?.();
   const started = Date.now();
   const result = await relayStdio(connection.stream, log);
   log.info('tunnel closed', { sent: result.sent, received: result.received, seconds: (Date.now() - started) / 1000, reason: result.reason });

@@ -16,6 +16,7 @@ export interface SshConfigValues extends CommonValues {
   teleport?: string;
   write?: boolean;
   multiplex?: boolean;
+  fdpass?: boolean;
   file?: string;
 }
 
@@ -63,7 +64,7 @@ export async function runSshConfig(values: SshConfigValues, context: CommandCont
     for (const host of hosts) {
       if (!/^[A-Za-z0-9.*?!:_[\]-]+$/.test(host)) throw usageError(`"${host}" is not a host name or ssh_config pattern`);
     }
-    block = renderHostBlock({ hosts, burrow: words, connectOptions: connectOptions(values), multiplex: values.multiplex !== false });
+    block = renderHostBlock({ hosts, burrow: words, connectOptions: connectOptions(values), multiplex: values.multiplex !== false, fdpass: values.fdpass !== false });
     label = hosts.join(' ');
   }
   if (!values.write) {

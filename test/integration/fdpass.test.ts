@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { startConnectProxy, startSocks5Server, startSshServer } from '../helpers/node-peers.ts';
+import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
+import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
+import { makeTestCa, startTlsFront } from '../helpers/tls-proxy.ts';
+import { trackPeers } from '../helpers/track-peers.ts';
+
+const track = trackPeers();
+const fdpass = (...args: string[]): string => `${BURROW} connect --fdpass ${args.join(' ')} %h %p`;
+const FDPASS = ['-o', 'ProxyUseFdpass=yes'];
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Node binaries to run `connect --fdpass` with besides this one (colon-separated paths), e.g. other Node majors. */
+const otherNodes = (process.env.BURROW_TEST_NODES ?? '').split(':').filter(Boolean);
+
+// The real OpenSSH client with ProxyUseFdpass: burrow opens the tunnel, passes the socket to ssh and exits. The
+// proxies are the Node stand-ins (test/helpers/node-peers.ts) so that the cases that matter here can be forced: the
+// banner in the same segment as the 200, an answer trickled a byte at a time. Real squid, dante and sshd: the
+// interop suite's fdpass.test.ts.
+describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () => {
+  it('a proxy that sends the SSH banner in the same write as its 200: not a byte lost, burrow gone', async () => {
+    const proxy = await track(startConnectProxy({ coalesce: true }));
+    const sshd = await track(startSshServer());
+    const payload = randomBytes(4 * 1024 * 1024);
+    const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass('-x', proxy.url), command: 'sha256sum', input: payload, env: cleanEnv(), extra: FDPASS });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+  });
+
+  it('an answer trickled one byte at a time, 407 then 200 on one connection', async () => {
+    const proxy = await track(startConnectProxy({ trickle: true, coalesce: true, auth: { user: 'u', password: 'p w' } }));
+    const sshd = await track(startSshServer());
+    const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass('-x', `http://u:p%%20w@127.0.0.1:${proxy.port}`), command: 'hostname', env: cleanEnv(), extra: FDPASS });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.toString()).toBe('ran: hostname\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('an HTTP proxy then a SOCKS5 proxy (socks5h), 4 MB through, checksums equal', async () => {
+    const http = await track(startConnectProxy());
+    const socks = await track(startSocks5Server(undefined, { 'sshd.burrow.test': '127.0.0.1' }));
+    const sshd = await track(startSshServer());
+    const payload = randomBytes(4 * 1024 * 1024);
+    const env = cleanEnv({ BURROW_PROXY: `${http.url},socks5h://127.0.0.1:${socks.port}` });
+    const result = await runSsh({ host: 'sshd.burrow.test', port: sshd.port, proxyCommand: fdpass(), command: 'sha256sum', input: payload, env, extra: FDPASS });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+    expect(socks.requests).toEqual(['domain sshd.burrow.test']);
+  });
+
+  it('an https:// proxy: a background burrow relays the TLS tunnel, the ProxyCommand itself exits', async () => {
+    const ca = makeTestCa();
+    const inner = await track(startConnectProxy());
+    const front = await track(startTlsFront(ca, inner));
+    const sshd = await track(startSshServer());
+    const payload = randomBytes(4 * 1024 * 1024);
+    const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass('-x', front.url, '--proxy-ca', ca.caFile), command: 'sha256sum', input: payload, env: cleanEnv(), extra: FDPASS });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+    expect(front.handshakes).toBe(1);
+  });
+
+  it('a 403 exits 3 with the same message as without --fdpass, and ssh shows it', async () => {
+    const proxy = await track(startConnectProxy({ only443: true }));
+    // Node gives a child a socketpair for a 'pipe' stdout, as ssh does with ProxyUseFdpass.
+    const plain = await runBurrow(['connect', '-x', proxy.url, 'jump.example.org', '22'], { input: '' });
+    const passing = await runBurrow(['connect', '--fdpass', '-x', proxy.url, 'jump.example.org', '22'], { input: '' });
+    expect(plain.code).toBe(3);
+    expect(passing.code).toBe(3);
+    expect(passing.stderr).toBe(plain.stderr);
+    expect(passing.stdout.length).toBe(0);
+    const ssh = await runSsh({ host: 'jump.example.org', port: 22, proxyCommand: fdpass('-x', proxy.url), command: 'true', env: cleanEnv(), extra: FDPASS });
+    expect(ssh.code).toBe(255);
+    expect(ssh.stderr).toContain(plain.stderr.trim());
+  });
+
+  it('stdout not a socket (no ProxyUseFdpass): exit 2 naming ProxyUseFdpass, before any proxy is asked', async () => {
+    const proxy = await track(startConnectProxy());
+    // A shell pipeline gives burrow a pipe(2) as stdout, as ssh does without ProxyUseFdpass.
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const script = '"$0" connect --fdpass -x "$1" 127.0.0.1 22 | cat; exit "${PIPESTATUS[0]}"';
+      const child = spawn('bash', ['-c', script, BURROW, proxy.url], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^burrow: connect --fdpass needs stdout to be a Unix socket.*ProxyUseFdpass yes/);
+    expect(proxy.requests).toHaveLength(0);
+  });
+
+  it.skipIf(otherNodes.length === 0)('passes the socket on every Node in BURROW_TEST_NODES', async () => {
+    const proxy = await track(startConnectProxy({ coalesce: true }));
+    const sshd = await track(startSshServer());
+    for (const node of otherNodes) {
+      const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: `${node} ${fdpass('-x', proxy.url)}`, command: 'hostname', env: cleanEnv(), extra: FDPASS });
+      expect(`${node}: ${result.stdout.toString()}${result.stderr}`).toBe(`${node}: ran: hostname\n`);
+    }
+  });
+});
+
