@@ -3,6 +3,7 @@ import type { FailurePhase } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
 import type { AuthScheme } from './auth/session.ts';
+import type { ReadMode } from './socket-reads.ts';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) trusted for https:// proxies, on top of the system's. */
@@ -48,10 +49,11 @@ export interface DialOptions {
   /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */
   auth?: { scheme?: AuthScheme; prompt?: boolean };
   /**
-   * The tunnel's socket will be handed to another process (`connect --fdpass`): handshake reads never take a byte
-   * past the proxy's answer (src/dial/bounded-read.ts). Only for routes without TLS, whose socket can be handed over.
+   * How the tunnel socket reads (src/dial/socket-reads.ts), for `connect`: 'bounded' never reads past the proxy's
+   * answer (the socket is handed to ssh: --fdpass); 'reused' reads into one buffer that the relay then takes over.
+   * Applies to routes without a TLS hop; others read as plain streams.
    */
-  handOver?: boolean;
+  reads?: ReadMode;
 }
 
 /**
@@ -71,4 +73,6 @@ export interface DialAttempt {
   error?: NodeJS.ErrnoException;
   /** Stops the attempt's clock (a person is typing a password); call the returned function to restart it. */
   pauseClock?: () => () => void;
+  /** options.reads where this alternative's tunnel is a plain TCP socket (no TLS hop). */
+  reads?: ReadMode;
 }

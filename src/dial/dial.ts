@@ -125,6 +125,8 @@ export function describeHops(hops: ProxyEndpoint[]): string {
 async function dialAlternative(target: Target, alternative: RouteAlternative, options: DialOptions): Promise<Duplex> {
   const controller = new AbortController();
   const attempt: DialAttempt = { options, phase: 'starting', stage: alternative.hops.length ? 'proxy-connect' : 'target-connect', timedOut: false, sockets: [], signal: controller.signal };
+  // TLS reads the TCP socket itself (and the tunnel is then a TLS stream): custom reads only without a TLS hop.
+  if (options.reads && alternative.hops.every((hop) => hop.scheme !== 'https')) attempt.reads = options.reads;
   const deadline = Date.now() + options.connectTimeoutMs;
   const onTimeout = () => {
     attempt.timedOut = true;

@@ -3,7 +3,7 @@ import { BurrowError, withDetails } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
-import { headReadSize, limitReads, UNBOUNDED } from './bounded-read.ts';
+import { headReadSize, limitReads, UNBOUNDED } from './socket-reads.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
 import type { DialAttempt, ForwardRequest } from './context.ts';

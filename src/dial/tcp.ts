@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import { formatHostPort } from '../route/target.ts';
-import { boundedReadOptions } from './bounded-read.ts';
+import { readOptions } from './socket-reads.ts';
 import type { DialAttempt } from './context.ts';
 
 export interface TcpPeer {
@@ -19,9 +19,9 @@ export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket>
   return new Promise((resolve, reject) => {
     attempt.phase = `connecting to ${peer.role} ${peer.label}`;
     attempt.stage = peer.role === 'proxy' ? 'proxy-connect' : 'target-connect';
-    const bounded = attempt.options.handOver ? boundedReadOptions() : undefined;
-    const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true, ...(bounded ? { onread: bounded.onread } : {}) });
-    bounded?.bind(socket);
+    const reads = attempt.reads ? readOptions(attempt.reads) : undefined;
+    const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    reads?.bind(socket);
     attempt.sockets.push(socket);
     const onError = (error: NodeJS.ErrnoException) => {
       socket.destroy();

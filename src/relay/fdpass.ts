@@ -35,7 +35,7 @@ export function canHandOver(plan: RoutePlan): boolean {
 
 /**
  * Sends the tunnel's socket to ssh over stdout and closes this process's copy (close, never shutdown: ssh's copy
- * stays open). The dial read nothing past the handshake (DialOptions.handOver), which is checked here once more.
+ * stays open). The dial read nothing past the handshake (DialOptions.reads 'bounded'), which is checked here once more.
  */
 export async function handOver(tunnel: Duplex, log: Log): Promise<void> {
   const handle = passableHandle(tunnel);

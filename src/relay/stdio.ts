@@ -3,6 +3,7 @@ import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
+import { takeReads, type OnRead } from '../dial/socket-reads.ts';
 
 export interface RelayResult {
   /** Bytes from stdin to the target, and from the target to stdout. */
@@ -27,7 +28,6 @@ interface Stdio<T> {
 /** Reads from a pipe or socket on fd 0 land in one reused buffer of this size (no allocation per chunk). */
 const INPUT_BUFFER_BYTES = 256 * 1024;
 
-type OnRead = (n: number, buffer: Buffer) => boolean;
 
 function openInput(onRead: OnRead): Stdio<Readable> & { zeroCopy: boolean } {
   if (isPipeOrSocket(0)) {
@@ -91,23 +91,12 @@ const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
  * session with SIGHUP, which is a normal end. Resolves; rejects only with a BurrowError of kind 'broken'.
  */
 export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
-  // stdin -> tunnel without pipe(): each read lands in the same buffer and is written straight on. A write the
-  // kernel takes at once (the usual case) frees the buffer immediately; a queued one still points into it, so reading
-  // stops (returning false pauses the socket) until that write completes.
-  const onRead: OnRead = (n, buffer) => {
-    result.sent += n;
-    let sync = true;
-    let waiting = false;
-    tunnel.write(buffer.subarray(0, n), () => {
-      if (!sync && waiting) input.resume();
-    });
-    sync = false;
-    if (tunnel.writableLength === 0) return true;
-    waiting = true;
-    return false;
-  };
-  const { stream: input, own: ownInput, zeroCopy } = openInput(onRead);
+  // Both directions without pipe() where the source allows it: each read lands in the source's one buffer and is
+  // written straight on (stdin -> tunnel always from a pipe or socket; tunnel -> stdout when the dial opened the
+  // socket with reused-buffer reads, i.e. no TLS hop).
+  const { stream: input, own: ownInput, zeroCopy } = openInput(forwardReads(() => input, tunnel, (n) => (result.sent += n)));
   const { stream: output, own: ownOutput } = openOutput();
+  const directDownload = takeReads(tunnel, forwardReads(() => tunnel, output, (n) => (result.received += n)));
   const interactive = Boolean((input as { isTTY?: boolean }).isTTY);
   const result: RelayResult = { sent: 0, received: 0, reason: '' };
   let inputDone = false;
@@ -143,9 +132,11 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
         result.sent += chunk.length;
       });
     }
-    tunnel.on('data', (chunk: Buffer) => {
-      result.received += chunk.length;
-    });
+    if (!directDownload) {
+      tunnel.on('data', (chunk: Buffer) => {
+        result.received += chunk.length;
+      });
+    }
     // stdin EOF -> FIN towards the target (pipe's default end() on the socket); then wait for the target.
     input.once('end', () => log.debug('stdin closed: half-closing the tunnel'));
     input.on('error', (error: NodeJS.ErrnoException) => {
@@ -196,6 +187,36 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
     } else {
       input.pipe(tunnel);
     }
-    tunnel.pipe(output, { end: false });
+    if (directDownload) {
+      // Bytes that came behind the proxy's answer were pushed back into the stream: they go first.
+      const early = tunnel.readableLength > 0 ? (tunnel.read() as Buffer | null) : null;
+      if (early) {
+        result.received += early.length;
+        output.write(early);
+      }
+      tunnel.resume();
+    } else {
+      tunnel.pipe(output, { end: false });
+    }
   });
+}
+
+/**
+ * A reader that writes each read straight to `sink` from the source's reused buffer. A write the kernel takes at once
+ * (the usual case) frees the buffer immediately; a queued one still points into it, so reading stops (returning
+ * false pauses the source) until that write completes. Backpressure therefore needs no pipe() and no copy.
+ */
+function forwardReads(source: () => Readable, sink: Writable, count: (n: number) => void): OnRead {
+  return (n, buffer) => {
+    count(n);
+    let sync = true;
+    let waiting = false;
+    sink.write(buffer.subarray(0, n), () => {
+      if (!sync && waiting) source().resume();
+    });
+    sync = false;
+    if (sink.writableLength === 0) return true;
+    waiting = true;
+    return false;
+  };
 }

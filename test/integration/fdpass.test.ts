@@ -83,7 +83,7 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     const proxy = await track(startConnectProxy());
     // A shell pipeline gives burrow a pipe(2) as stdout, as ssh does without ProxyUseFdpass.
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const script = '"$0" connect --fdpass -x "$1" 127.0.0.1 22 | cat; exit "${PIPESTATUS[0]}"';
+      const script = '"$0" connect --fdpass -x "$1" 127.0.0.1 22 | cat; exit $((PIPESTATUS[0]))';
       const child = spawn('bash', ['-c', script, BURROW, proxy.url], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

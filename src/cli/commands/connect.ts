@@ -61,7 +61,7 @@ async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?
     const { relayInBackground } = await import('../../relay/background-relay.ts');
     return relayInBackground(['connect', RELAY_FOR_FDPASS], argv.filter((word) => word !== '--fdpass'), log);
   }
-  const connection = await dial(plan, fdpass ? { ...dialOptions, handOver: true } : dialOptions);
+  const connection = await dial(plan, { ...dialOptions, reads: fdpass ? 'bounded' : 'reused' });
   if (fdpass) {
     await fdpass.handOver(connection.stream, log);
     return 0;

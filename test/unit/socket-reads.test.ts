@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { headReadSize } from '../../src/dial/bounded-read.ts';
+import { headReadSize } from '../../src/dial/socket-reads.ts';
 import { parseConnectResponse } from '../../src/dial/parse-connect-response.ts';
 
 describe('headReadSize: never reads past the end of an HTTP head', () => {
