@@ -8,7 +8,7 @@
 //       floor burrow is held to. ~20 runs each, median.
 //
 // Settings (environment): BENCH_BYTES (bytes, or with K/M/G suffix: binary units), BENCH_RUNS (3),
-// BENCH_STARTUP_RUNS (20), BENCH_PARTS (throughput,startup), BENCH_TOOLS (ids, comma-separated: nc-direct,
+// BENCH_STARTUP_RUNS (20), BENCH_PARTS (throughput,startup,ssh; ssh: bench/ssh.ts, its own BENCH_SSH_* settings), BENCH_TOOLS (ids, comma-separated: nc-direct,
 // burrow-direct, nc, socat, ncat, corkscrew, burrow, node, burrow-version, node-extra-ca, burrow-extra-ca, burrow-exe,
 // burrow-exe-version), BENCH_BURROW (another burrow executable, e.g. a scratch build, to compare), BENCH_EXE (the
 // single executable; default dist/exe/burrow-PLATFORM-ARCH, its rows are skipped when it is not built), BENCH_OUT (results file; default bench/results/latest.json),
@@ -28,6 +28,8 @@ import { findBinary, whyCannotRun } from '../peers/binaries.ts';
 import { cleanEnv } from '../peers/env.ts';
 import { shellQuote } from '../peers/shell.ts';
 import { startSquid, type SquidPeer } from '../peers/squid.ts';
+import { startSshd, type SshdPeer } from '../peers/sshd.ts';
+import { benchSsh, printSsh, sshRatios, sshSettings, type SshRatios, type SshRow } from './ssh.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { generatorCommand, nodeVersion, squidVersion, startupCandidates, throughputCandidates, type Candidate, type Setup } from './tools.ts';
 import { fmt, median, pad, parseBytes, parseCount, ratio, round, runBench } from './util.ts';
@@ -44,7 +46,7 @@ const settings = {
   bytes: parseBytes(process.env.BENCH_BYTES, 2 ** 30, 'BENCH_BYTES'),
   runs: parseCount(process.env.BENCH_RUNS, 3, 'BENCH_RUNS'),
   startupRuns: parseCount(process.env.BENCH_STARTUP_RUNS, 20, 'BENCH_STARTUP_RUNS'),
-  parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup').split(',').map((s) => s.trim())),
+  parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup,ssh').split(',').map((s) => s.trim())),
   tools: process.env.BENCH_TOOLS ? new Set(process.env.BENCH_TOOLS.split(',').map((s) => s.trim())) : undefined,
   burrow: resolve(process.env.BENCH_BURROW ?? `${ROOT}/bin/burrow`),
   exe: resolve(process.env.BENCH_EXE ?? `${ROOT}/dist/exe/burrow-${process.platform}-${process.arch}`),
@@ -412,6 +414,9 @@ interface Ratios {
     burrowRoundTripOverCorkscrew?: number;
     /** The single executable's connect against bin/burrow's (issue 14: at most 1.1). */
     exe?: { acceptMs?: number; roundTripMs?: number; overBurrow?: number; roundTripOverBurrow?: number; target: number; met?: boolean };
+    /** The minimal Node CONNECT client (bench/node-connect.cjs): the floor any Node ProxyCommand has (target ≤ 1.15). */
+    nodeClientAcceptMs?: number;
+    burrowOverNodeClient?: number;
     /** Both with the caller's NODE_EXTRA_CA_CERTS, when it has one. */
     withExtraCaCerts?: { burrowAcceptMs?: number; nodeExitMs?: number; burrowOverNode?: number };
     target: number;
@@ -468,6 +473,8 @@ function computeRatios(throughput: ThroughputRow[] | undefined, startup: Startup
             },
           }
         : {}),
+      nodeClientAcceptMs: get('node-connect')?.acceptMs.median,
+      burrowOverNodeClient: ratio(burrow?.acceptMs.median, get('node-connect')?.acceptMs.median),
       ...(burrowCa && nodeCa
         ? { withExtraCaCerts: { burrowAcceptMs: burrowCa.acceptMs.median, nodeExitMs: nodeCa.exitMs.median, burrowOverNode: ratio(burrowCa.acceptMs.median, nodeCa.exitMs.median) } }
         : {}),
@@ -539,6 +546,7 @@ function printRatios(r: Ratios): void {
       const verdict = e.met === undefined ? 'n/a' : e.met ? 'met' : 'NOT met';
       console.log(`  executable  accept ${fmt(e.acceptMs)} ms ÷ bin/burrow ${fmt(s.burrowAcceptMs)} ms = ${fmt(e.overBurrow, 2)}, round trip ${fmt(e.roundTripOverBurrow, 2)}   target ≤ ${e.target.toFixed(1)} (issue 14): ${verdict}`);
     }
+    console.log(`              burrow ÷ minimal Node CONNECT client: accept ${fmt(s.burrowOverNodeClient, 2)} (${fmt(s.burrowAcceptMs)} vs ${fmt(s.nodeClientAcceptMs)} ms)   target ≤ 1.15 (issue 11): ${s.burrowOverNodeClient === undefined ? 'n/a' : s.burrowOverNodeClient <= 1.15 ? 'met' : 'NOT met'}`);
     if (s.withExtraCaCerts) {
       const w = s.withExtraCaCerts;
       console.log(`              with NODE_EXTRA_CA_CERTS (both): burrow ${fmt(w.burrowAcceptMs)} ms ÷ node -e 0 ${fmt(w.nodeExitMs)} ms = ${fmt(w.burrowOverNode, 2)}`);
@@ -565,6 +573,7 @@ async function main(): Promise<number> {
   const node = findBinary('node') ?? process.execPath;
   progress('starting squid');
   let squid: SquidPeer | undefined;
+  let sshd: SshdPeer | undefined;
   let sink: Sink | undefined;
   let target: EchoTarget | undefined;
   const cleanup = async (): Promise<void> => {
@@ -572,6 +581,7 @@ async function main(): Promise<number> {
     sink?.close();
     target?.close();
     await squid?.stop();
+    await sshd?.stop();
   };
   process.once('SIGINT', () => {
     process.stderr.write('\nbench: interrupted, stopping squid\n');
@@ -589,6 +599,16 @@ async function main(): Promise<number> {
     const generator = generatorCommand(settings.bytes);
     const startup = settings.parts.has('startup') ? await benchStartup(pick(startupCandidates(setup)), target, progress) : undefined;
     const throughput = settings.parts.has('throughput') ? await benchThroughput(pick(throughputCandidates(setup)), sink, progress) : undefined;
+    let ssh: { rows: SshRow[]; ratios: SshRatios } | undefined;
+    if (settings.parts.has('ssh')) {
+      const why = whyCannotRun('sshd', 'ssh');
+      if (why) console.error(`bench: ssh part skipped: ${why}`);
+      else {
+        sshd = await startSshd();
+        const rows = await benchSsh(settings.burrow, squid, sshd, clientEnv(), progress);
+        ssh = { rows, ratios: sshRatios(rows) };
+      }
+    }
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const ratios = computeRatios(throughput, startup);
 
@@ -612,6 +632,7 @@ async function main(): Promise<number> {
     if (startup) printStartup(startup);
     if (throughput) printThroughput(throughput, generator.description);
     printRatios(ratios);
+    if (ssh) printSsh(ssh.rows, ssh.ratios);
 
     const results = {
       schema: 1,
@@ -633,6 +654,7 @@ async function main(): Promise<number> {
       ratios,
       ...(startup ? { startup } : {}),
       ...(throughput ? { throughput } : {}),
+      ...(ssh ? { ssh: { settings: sshSettings, ratios: ssh.ratios, rows: ssh.rows } } : {}),
     };
     mkdirSync(dirname(settings.out), { recursive: true });
     writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);

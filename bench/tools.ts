@@ -1,8 +1,11 @@
 // What the benchmark runs: burrow and the anchors REFERENCE.md §5 compares it with, each as an argv for a target
 // port, and whether each is installed here (a missing anchor is skipped with a reason, never an error).
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { findBinary } from '../peers/binaries.ts';
 import { LOOPBACK } from '../peers/net.ts';
+/** The floor for a Node ProxyCommand (issue #11): bench/node-connect.cjs, beside this file and one level below dist/. */
+const NODE_CONNECT_CLIENT = fileURLToPath(new URL('../bench/node-connect.cjs', import.meta.url));
 
 export type Kind = 'burrow' | 'anchor' | 'reference';
 
@@ -166,6 +169,13 @@ export function startupCandidates(setup: Setup): Candidate[] {
     { id: 'node', label: 'node -e 0 (spawn to exit)', kind: 'reference', via: 'none', argv: () => [setup.node, '-e', '0'] },
     { id: 'burrow-version', label: 'burrow --version (spawn to exit)', kind: 'reference', via: 'none', argv: () => [setup.burrow, '--version'] },
     ...(exe ? [{ id: 'burrow-exe-version', label: 'single executable --version', kind: 'reference' as const, via: 'none' as const, argv: () => [exe, '--version'] }] : []),
+    {
+      id: 'node-connect',
+      label: 'minimal Node CONNECT client',
+      kind: 'reference',
+      via: 'squid',
+      argv: (p: number) => [setup.node, NODE_CONNECT_CLIENT, LOOPBACK, String(setup.squidPort), LOOPBACK, String(p)],
+    },
     ...rows,
     ...exeRows,
     ...withCa,
