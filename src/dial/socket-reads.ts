@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 // - 'reused' (relay mode): handshake reads are whole; afterwards the relay takes the reads itself (takeReads) and
 //   writes each straight to stdout from the same buffer: no allocation per chunk, as stdin -> tunnel already does.
 //
-// During the handshake the readers (HTTP CONNECT, the socks package) listen for 'data', which onread bypasses: they
-// get a copy of each read as a 'data' event.
+// During the handshake the readers (HTTP CONNECT, the socks package) listen for 'data', which onread bypasses: each
+// read is copied into the stream as Node would. The socket starts paused (connectTcp): nothing is read until a
+// handshake reader or the relay asks, so a target's banner on a direct route stays in the kernel for ssh.
 
 export type ReadMode = 'bounded' | 'reused';
 
@@ -46,7 +47,8 @@ export function readOptions(mode: ReadMode): { onread: { buffer: () => Uint8Arra
       buffer: () => buffer.subarray(0, Math.max(1, Math.min(READ_BUFFER_BYTES, state.next()))),
       callback: (n, chunk) => {
         if (state.consumer) return state.consumer(n, chunk);
-        socket?.emit('data', Buffer.from(chunk.subarray(0, n)));
+        // A copy into the stream's own buffer: a paused stream keeps it (never dropped), a flowing one emits it.
+        socket?.push(Buffer.from(chunk.subarray(0, n)));
         return true;
       },
     },

@@ -21,7 +21,11 @@ export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket>
     attempt.stage = peer.role === 'proxy' ? 'proxy-connect' : 'target-connect';
     const reads = attempt.reads ? readOptions(attempt.reads) : undefined;
     const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
-    reads?.bind(socket);
+    if (reads) {
+      reads.bind(socket);
+      // Paused before it connects: no read starts by itself (see socket-reads.ts).
+      socket.pause();
+    }
     attempt.sockets.push(socket);
     const onError = (error: NodeJS.ErrnoException) => {
       socket.destroy();

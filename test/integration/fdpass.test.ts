@@ -30,6 +30,15 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
   });
 
+  it('a direct route: the banner the server sends at once stays in the socket for ssh', async () => {
+    const sshd = await track(startSshServer());
+    for (let round = 0; round < 3; round++) {
+      const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass('--direct'), command: 'hostname', env: cleanEnv(), extra: FDPASS });
+      expect(result.stderr).toBe('');
+      expect(result.stdout.toString()).toBe('ran: hostname\n');
+    }
+  });
+
   it('an answer trickled one byte at a time, 407 then 200 on one connection', async () => {
     const proxy = await track(startConnectProxy({ trickle: true, coalesce: true, auth: { user: 'u', password: 'p w' } }));
     const sshd = await track(startSshServer());
