@@ -28,7 +28,6 @@ interface Stdio<T> {
 /** Reads from a pipe or socket on fd 0 land in one reused buffer of this size (no allocation per chunk). */
 const INPUT_BUFFER_BYTES = 256 * 1024;
 
-
 function openInput(onRead: OnRead): Stdio<Readable> & { zeroCopy: boolean } {
   if (isPipeOrSocket(0)) {
     // `onread` works for any net.Socket (Node >= 12); @types/node only declares it on connect() options.
