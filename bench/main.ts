@@ -604,9 +604,15 @@ async function main(): Promise<number> {
       const why = whyCannotRun('sshd', 'ssh');
       if (why) console.error(`bench: ssh part skipped: ${why}`);
       else {
-        sshd = await startSshd();
-        const rows = await benchSsh(settings.burrow, squid, sshd, clientEnv(), progress);
-        ssh = { rows, ratios: sshRatios(rows) };
+        try {
+          sshd = await startSshd();
+        } catch (error) {
+          console.error(`bench: ssh part skipped: cannot start sshd (${(error as Error).message.split('\n')[0]})`);
+        }
+        if (sshd) {
+          const rows = await benchSsh(settings.burrow, squid, sshd, clientEnv(), progress);
+          ssh = { rows, ratios: sshRatios(rows) };
+        }
       }
     }
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
