@@ -25,8 +25,13 @@ export interface RunOptions {
 }
 
 export function runBurrow(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runProgram(BURROW, args, options);
+}
+
+/** Runs any program the way runBurrow runs burrow (without blocking the event loop the test's peers run on). */
+export function runProgram(program: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BURROW, args, { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));

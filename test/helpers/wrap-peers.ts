@@ -1,6 +1,5 @@
-// Peers for the exec/tsh tests, on loopback only: a CA whose certificate names a test host, a Teleport-like
-// /webapi/ping over TLS, a CONNECT proxy that allows only some ports (the corporate "443 only" rule) and resolves
-// names itself, a loopback name this machine resolves (from /etc/hosts, read only), and the Go tsh stand-in.
+// Peers for the exec/tsh tests, on loopback only: a CA whose certificate names a test host, a CONNECT proxy that
+// allows only some ports (the corporate "443 only" rule) and resolves names itself, a loopback name this machine resolves (from /etc/hosts, read only), and the Go tsh stand-in.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +7,6 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer as createTlsServer } from 'node:tls';
 import type { Peer } from './node-peers.ts';
 
 export const TELEPORT_NAME = 'teleport.burrow.test';
@@ -19,18 +17,18 @@ export interface HostCa {
   key: string;
 }
 
-/** A throw-away CA and a certificate for `names` (DNS) and 127.0.0.1, with the system's openssl. */
-export function makeCaFor(names: string[]): HostCa {
+/** A throw-away CA called `caName` and a certificate for `names` (DNS) and 127.0.0.1, with the system's openssl. */
+export function makeCaFor(names: string[], caName = 'burrow wrap test CA'): HostCa {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-wrap-ca-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=burrow wrap test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${caName}`, '-keyout', 'ca.key', '-out', 'ca.pem']);
   run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${names[0]}`, '-keyout', 'server.key', '-out', 'server.csr']);
   writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}\n`);
   run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
   return { caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8') };
 }
 
-async function listenTracked(server: Server, scheme: string, host = '127.0.0.1'): Promise<Peer> {
+export async function listenTracked(server: Server, scheme: string, host = '127.0.0.1'): Promise<Peer> {
   const sockets = new Set<Socket>();
   const peer: Peer = { host, port: 0, url: '', connections: 0, close: async () => {} };
   server.on('connection', (socket: Socket) => {
@@ -48,32 +46,6 @@ async function listenTracked(server: Server, scheme: string, host = '127.0.0.1')
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return peer;
-}
-
-/** A Teleport-like proxy: GET /webapi/ping answers `ping` (JSON) over TLS, keep-alive aware; 404 otherwise. */
-export async function startPingServer(ca: HostCa, ping: () => object): Promise<Peer & { pings: number }> {
-  const counter = { pings: 0 };
-  const server = createTlsServer({ cert: ca.cert, key: ca.key }, (socket) => {
-    let head = '';
-    socket.on('data', (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      while (head.includes('\r\n\r\n')) {
-        const end = head.indexOf('\r\n\r\n');
-        const request = head.slice(0, end);
-        head = head.slice(end + 4);
-        const ok = request.startsWith('GET /webapi/ping ');
-        if (ok) counter.pings++;
-        const body = ok ? JSON.stringify(ping()) : 'not found';
-        const close = /^GET \S+ HTTP\/1\.0\r\n/.test(request) || /\r\nconnection:\s*close/i.test(request);
-        socket.write(`HTTP/1.1 ${ok ? '200 OK' : '404 Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${body}`);
-        if (close) socket.end();
-      }
-    });
-    socket.on('error', () => {});
-  });
-  server.on('tlsClientError', () => {});
-  const peer = await listenTracked(server as unknown as Server, 'https');
-  return Object.defineProperty(peer, 'pings', { get: () => counter.pings, enumerable: true }) as Peer & { pings: number };
 }
 
 export interface PolicyProxyOptions {

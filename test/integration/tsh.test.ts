@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startBannerServer, startSocks5Server } from '../helpers/node-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
-import { buildTshStandin, HAVE_GO, loopbackNameFromHosts, makeCaFor, startBannerOn, startPingServer, startPolicyProxy, TELEPORT_NAME, type HostCa } from '../helpers/wrap-peers.ts';
+import { buildTshStandin, HAVE_GO, loopbackNameFromHosts, makeCaFor, startBannerOn, startPolicyProxy, TELEPORT_NAME, type HostCa } from '../helpers/wrap-peers.ts';
+import { startTeleportProxy } from '../helpers/teleport-proxy.ts';
 
 const track = trackPeers();
 const SECRET = 'tsh:s3cret pw';
@@ -31,7 +32,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
 
   it('a proxy with Basic auth: tsh gets HTTPS_PROXY with the upstream URL (it authenticates itself) and reaches the banner', async () => {
     const ssh = await track(startBannerServer('SSH-2.0-standin-target\r\n'));
-    const ping = await track(startPingServer(ca, pingAnswer(`${TELEPORT_NAME}:${ssh.port}`)));
+    const ping = await track(startTeleportProxy(ca, { ping: pingAnswer(`${TELEPORT_NAME}:${ssh.port}`) }));
     const proxy = await track(startPolicyProxy({ auth: { user: 'alice', password: SECRET }, hosts: { [TELEPORT_NAME]: '127.0.0.1' } }));
     const upstream = `http://alice:${ENCODED}@127.0.0.1:${proxy.port}`;
     const env = envFor({ HTTPS_PROXY: upstream, NO_PROXY: '*.intranet.example' });
@@ -64,7 +65,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
 
   it('an HTTP -> SOCKS chain: tsh goes through the bridge and never sees the upstream credentials', async () => {
     const ssh = await track(startBannerServer('SSH-2.0-standin-chain\r\n'));
-    const ping = await track(startPingServer(ca, pingAnswer(`${TELEPORT_NAME}:${ssh.port}`)));
+    const ping = await track(startTeleportProxy(ca, { ping: pingAnswer(`${TELEPORT_NAME}:${ssh.port}`) }));
     const socks = await track(startSocks5Server({ user: 'sam', password: SECRET }, { [TELEPORT_NAME]: '127.0.0.1' }));
     const http = await track(startPolicyProxy({ auth: { user: 'alice', password: SECRET } }));
     const env = envFor({ BURROW_PROXY: `http://alice:${ENCODED}@127.0.0.1:${http.port},socks5h://sam:${ENCODED}@127.0.0.1:${socks.port}` });
@@ -86,7 +87,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
     async () => {
       const { name, address } = LOOPBACK_NAME!;
       const ssh = await track(startBannerOn(address, 'SSH-2.0-standin-direct\r\n'));
-      const ping = await track(startPingServer(ca, pingAnswer(`${name}:${ssh.port}`)));
+      const ping = await track(startTeleportProxy(ca, { ping: pingAnswer(`${name}:${ssh.port}`) }));
       const proxy = await track(startPolicyProxy({ allowPorts: [ping.port], hosts: { [TELEPORT_NAME]: '127.0.0.1' } }));
       const env = envFor({ HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` });
       const result = await runBurrow(['tsh', '--tsh', standin, '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env, input: '' });
@@ -107,7 +108,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
   );
 
   it('neither the proxy nor a direct connection reaches the SSH port: one paragraph with the choices', async () => {
-    const ping = await track(startPingServer(ca, pingAnswer(`${TELEPORT_NAME}:1`)));
+    const ping = await track(startTeleportProxy(ca, { ping: pingAnswer(`${TELEPORT_NAME}:1`) }));
     const proxy = await track(startPolicyProxy({ allowPorts: [ping.port], hosts: { [TELEPORT_NAME]: '127.0.0.1' } }));
     const env = envFor({ HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` });
     const result = await runBurrow(['tsh', '--tsh', standin, '--connect-timeout', '5', '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env, input: '' });

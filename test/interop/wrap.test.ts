@@ -24,7 +24,8 @@ import {
   type SquidPeer,
   type SshdPeer,
 } from '../helpers/real-peers.ts';
-import { buildTshStandin, HAVE_GO, loopbackNameFromHosts, makeCaFor, startBannerOn, startPingServer, TELEPORT_NAME, type HostCa } from '../helpers/wrap-peers.ts';
+import { buildTshStandin, HAVE_GO, loopbackNameFromHosts, makeCaFor, startBannerOn, TELEPORT_NAME, type HostCa } from '../helpers/wrap-peers.ts';
+import { startTeleportProxy, type TeleportProxy } from '../helpers/teleport-proxy.ts';
 
 const TARGET_NAME = 'sshd.burrow.test';
 const skipReason = whyCannotRun('squid', 'danted', 'sshd', 'ssh', 'ssh-keygen', 'unshare', 'git');
@@ -106,12 +107,12 @@ describe.skipIf(skipReason)(title('burrow exec / ssh-config / tsh with squid, da
   describe.skipIf(!HAVE_GO)(title('burrow tsh with the Go stand-in', HAVE_GO ? undefined : 'go is not installed; apt-get install golang-go'), () => {
     let standin: string;
     let ca: HostCa;
-    let ping: NodePeer & { pings: number };
+    let ping: TeleportProxy;
     let sshAddress = '';
     beforeAll(async () => {
       standin = buildTshStandin();
       ca = makeCaFor([TELEPORT_NAME]);
-      ping = await keep(startPingServer(ca, () => ({ cluster_name: 'interop', server_version: '16.0.0', proxy: { tls_routing_enabled: false, ssh: { listen_addr: '0.0.0.0:3023', ssh_public_addr: sshAddress } } })));
+      ping = await keep(startTeleportProxy(ca, { ping: () => ({ cluster_name: 'interop', server_version: '16.0.0', proxy: { tls_routing_enabled: false, ssh: { listen_addr: '0.0.0.0:3023', ssh_public_addr: sshAddress } } }) }));
     }, 240_000);
     const tsh = (env: Record<string, string>) =>
       run(BURROW, ['tsh', '--tsh', standin, '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], {
