@@ -54,6 +54,18 @@ export interface DialOptions {
    * Applies to routes without a TLS hop; others read as plain streams.
    */
   reads?: ReadMode;
+  /** Told, for each HTTP proxy hop that accepted a CONNECT, what authentication it took (burrow tsh remembers it). */
+  onProxyAuth?: (fact: ProxyAuthFact) => void;
+}
+
+/** What an HTTP proxy demanded before it accepted a CONNECT. */
+export interface ProxyAuthFact {
+  /** The proxy as displayProxy() shows it (no credentials). */
+  proxy: string;
+  /** The scheme of the accepted request's Proxy-Authorization ('none': the proxy asked for nothing). */
+  scheme: AuthScheme | 'none';
+  /** Whether the proxy answered 407 before accepting (Basic sent up front and accepted at once: false). */
+  challenged: boolean;
 }
 
 /**

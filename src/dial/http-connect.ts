@@ -6,7 +6,7 @@ import { ensureOpen } from './tcp.ts';
 import { headReadSize, limitReads, UNBOUNDED } from './socket-reads.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
-import type { DialAttempt, ForwardRequest } from './context.ts';
+import type { DialAttempt, ForwardRequest, ProxyAuthFact } from './context.ts';
 import { explainConnectRefusal, offeredAuthSchemes, proxyAnswerOf } from './explain-refusal.ts';
 import { drainBody, keepsConnection } from './http-body.ts';
 import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
@@ -37,13 +37,14 @@ export function httpConnect(stream: Duplex, destination: Target, proxy: ProxyEnd
     what: `CONNECT ${target}`,
     target,
     request: (authorization) => buildConnectRequest(destination, authorization),
-    settle: (answer, rest, open) => {
+    settle: (answer, rest, open, _received, seen) => {
       if (answer.statusCode < 200 || answer.statusCode >= 300) {
         open.destroy();
         throw refusal(answer, proxy, destination);
       }
       if (rest.length > 0) open.unshift(rest);
       attempt.options.log.debug('proxy accepted CONNECT', { proxy: displayProxy(proxy), target, status: answer.statusLine, early_bytes: rest.length });
+      attempt.options.onProxyAuth?.({ proxy: displayProxy(proxy), ...seen });
       return open;
     },
   });
@@ -73,8 +74,11 @@ interface Exchange {
   request(authorization: string | undefined, challengeLeg: boolean): string;
   /** Whether to return right after sending this leg, without reading the answer. */
   sendOnly?(challengeLeg: boolean): boolean;
-  /** An answer other than 407: the stream to return (or throw). `received` is the whole answer read so far. */
-  settle(response: ConnectResponse, rest: Buffer, stream: Duplex, received: Buffer): Duplex;
+  /**
+   * An answer other than 407: the stream to return (or throw). `received` is the whole answer read so far; `seen` is
+   * what the proxy demanded before it answered.
+   */
+  settle(response: ConnectResponse, rest: Buffer, stream: Duplex, received: Buffer, seen: Omit<ProxyAuthFact, 'proxy'>): Duplex;
 }
 
 /** One request to an HTTP proxy and its 407 legs (REFERENCE.md §3); the connection is reopened when the proxy closes it between legs. */
@@ -89,6 +93,7 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
   // saying so (no "Connection: close"), which shows only as an empty end of stream on the next request.
   let reused = false;
   let mustStay = false;
+  let challenged = false;
   for (;;) {
     attempt.phase = `waiting for proxy ${label} to answer ${ask.what}`;
     attempt.stage = 'proxy-handshake';
@@ -115,7 +120,8 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
       continue;
     }
     const { response, rest, received } = head;
-    if (response.statusCode !== 407) return ask.settle(response, rest, stream, received);
+    if (response.statusCode !== 407) return ask.settle(response, rest, stream, received, { scheme: authorization === undefined ? 'none' : (session.lastScheme() ?? 'none'), challenged });
+    challenged = true;
     const offered = headerValues(response, 'proxy-authenticate');
     log.debug('proxy asks for authentication', { proxy: label, status: response.statusLine, offered: offeredAuthSchemes(response).join(', ') });
     let next;

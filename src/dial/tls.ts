@@ -45,3 +45,42 @@ export function startProxyTls(stream: Duplex, proxy: ProxyEndpoint, attempt: Dia
     });
   });
 }
+
+/** A TLS session with the target itself, over a tunnel dial() opened. */
+export interface TargetTls {
+  socket: TLSSocket;
+  /** The ALPN protocol agreed, or null. */
+  alpn: string | null;
+  /** The certificate's issuer (its CN, else its O), '' when none was shown. */
+  issuer: string;
+}
+
+/**
+ * TLS to the target over `stream` (burrow tsh's Teleport ping and TLS-routing check), offering `alpn`. The
+ * certificate is read, not verified: the session is only used to learn facts (the ping answer, which protocol was
+ * agreed, who issued the certificate) and nothing secret is sent over it. Rejects with Node's TLS error (a
+ * middlebox refusing Teleport's ALPN answers ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) or on `signal`.
+ */
+export function startTargetTls(stream: Duplex, host: string, alpn: string[], signal: AbortSignal): Promise<TargetTls> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ socket: stream as Socket, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, ALPNProtocols: alpn });
+    const onAbort = () => {
+      socket.destroy();
+      reject(new Error('no TLS handshake in time'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(error);
+    });
+    socket.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.on('error', () => {});
+      const issuer = socket.getPeerCertificate(false)?.issuer as unknown as Record<string, string | string[] | undefined> | undefined;
+      const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+      resolve({ socket, alpn: socket.alpnProtocol || null, issuer: first(issuer?.CN) ?? first(issuer?.O) ?? '' });
+    });
+  });
+}

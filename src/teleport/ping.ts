@@ -1,6 +1,6 @@
-import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { dial, type DialOptions } from '../dial/dial.ts';
+import type { ProxyAuthFact } from '../dial/context.ts';
 import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import type { Target } from '../route/target.ts';
 import { probeTeleportPing, type TeleportJson } from './ping-answer.ts';
@@ -9,29 +9,22 @@ import { probeTeleportPing, type TeleportJson } from './ping-answer.ts';
 // which doctor uses too: one client for both. The certificate is not verified: the answer is only read
 // for the SSH address and the TLS-routing flag, and nothing secret is sent.
 
-export async function pingTeleport(target: Target, routeOptions: RouteOptions, dialOptions: DialOptions, timeoutMs: number): Promise<TeleportJson | null> {
+export interface PingThroughRoute {
+  answer: TeleportJson | null;
+  /** What the first proxy hop demanded before it accepted the CONNECT (undefined: direct, or not an HTTP proxy). */
+  proxyAuth?: ProxyAuthFact;
+}
+
+export async function pingTeleport(target: Target, routeOptions: RouteOptions, dialOptions: DialOptions, timeoutMs: number): Promise<PingThroughRoute> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const facts: ProxyAuthFact[] = [];
   try {
-    const connection = await dial(await resolveRoute(target, routeOptions), { ...dialOptions, signal: controller.signal });
-    const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const tls = tlsConnect({ socket: connection.stream as Socket, ...(isIP(target.host) ? {} : { servername: target.host }), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-      const onAbort = () => {
-        tls.destroy();
-        reject(new Error('no TLS handshake in time'));
-      };
-      controller.signal.addEventListener('abort', onAbort, { once: true });
-      tls.once('error', (error) => {
-        controller.signal.removeEventListener('abort', onAbort);
-        reject(error);
-      });
-      tls.once('secureConnect', () => {
-        controller.signal.removeEventListener('abort', onAbort);
-        tls.on('error', () => {});
-        resolve(tls);
-      });
-    });
-    return await probeTeleportPing(socket, target.host, target.port, controller.signal);
+    const connection = await dial(await resolveRoute(target, routeOptions), { ...dialOptions, signal: controller.signal, onProxyAuth: (fact) => facts.push(fact) });
+    const { startTargetTls } = await import('../dial/tls.ts');
+    const { socket } = await startTargetTls(connection.stream as Socket, target.host, ['http/1.1'], controller.signal);
+    const answer = await probeTeleportPing(socket, target.host, target.port, controller.signal);
+    return { answer, ...(facts[0] ? { proxyAuth: facts[0] } : {}) };
   } finally {
     clearTimeout(timer);
   }

@@ -4,10 +4,13 @@ import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import { formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
 import type { TeleportAddress } from './address.ts';
 import { pingTeleport } from './ping.ts';
+import { checkTlsRouting } from './tls-routing-check.ts';
 import type { ProbeVerdict } from './probe-cache.ts';
 
-// `burrow tsh`'s SSH-port check (REFERENCE.md §1): /webapi/ping for the SSH address; when TLS routing is off, that
-// port through the route and, if the proxy refuses it, directly. The verdict says whether tsh's NO_PROXY needs it.
+// `burrow tsh`'s SSH-port check (REFERENCE.md §1): /webapi/ping for the SSH address (and, on the way, what the proxy
+// demanded); when TLS routing is off, that port through the route and, if the proxy refuses it, directly; when it is
+// on, whether Teleport's ALPN survives the route. The verdict says whether tsh's NO_PROXY needs the SSH address and
+// whether tsh needs the connection upgrade.
 
 /** A host:port from a Teleport ping answer: validated like any target, or dropped. */
 function parseHostPort(text: string): Target | undefined {
@@ -23,28 +26,45 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** /webapi/ping, then the SSH port through the route and, if refused, directly. */
+/**
+ * /webapi/ping (noting what the proxy demanded), then with TLS routing the ALPN check, else the SSH port through the
+ * route and, if refused, directly.
+ */
 export async function checkSshPort(address: TeleportAddress, routeOptions: RouteOptions, dialOptions: DialOptions): Promise<ProbeVerdict> {
   const web = { host: address.host, port: address.port };
-  let ping;
+  const timeoutMs = dialOptions.connectTimeoutMs + 5000;
+  let answer;
+  let proxyAuth: ProbeVerdict['proxyAuth'];
   try {
-    ping = await pingTeleport(web, routeOptions, dialOptions, dialOptions.connectTimeoutMs + 5000);
+    const pinged = await pingTeleport(web, routeOptions, dialOptions, timeoutMs);
+    answer = pinged.answer;
+    if (pinged.proxyAuth) proxyAuth = { scheme: pinged.proxyAuth.scheme, challenged: pinged.proxyAuth.challenged };
   } catch (error) {
     return { verdict: 'unknown', message: `could not ask https://${formatTarget(web)}/webapi/ping: ${reasonOf(error)}` };
   }
-  if (!ping) return { verdict: 'unknown', message: `https://${formatTarget(web)}/webapi/ping gave no Teleport answer` };
-  if (ping.tls_routing_enabled) return { verdict: 'ok', tlsRouting: true, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
+  const seen = proxyAuth ? { proxyAuth } : {};
+  if (!answer) return { verdict: 'unknown', ...seen, message: `https://${formatTarget(web)}/webapi/ping gave no Teleport answer` };
+  const ping = answer;
+  if (ping.tls_routing_enabled) {
+    const base: ProbeVerdict = { verdict: 'ok', tlsRouting: true, ...seen, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
+    try {
+      const check = await checkTlsRouting(web, routeOptions, dialOptions, timeoutMs);
+      return { ...base, connUpgrade: check.upgrade, tlsRoutingSeen: check.seen };
+    } catch (error) {
+      return { ...base, tlsRoutingSeen: `the TLS-routing check failed: ${reasonOf(error)}` };
+    }
+  }
   const ssh = ping.ssh_address ? parseHostPort(ping.ssh_address) : undefined;
-  if (!ssh) return { verdict: 'unknown', tlsRouting: false, message: 'the ping answer names no SSH address' };
+  if (!ssh) return { verdict: 'unknown', tlsRouting: false, ...seen, message: 'the ping answer names no SSH address' };
   const sshAddress = formatTarget(ssh);
   const plan = await resolveRoute(ssh, routeOptions);
   const alternative = plan.alternatives[0];
-  if (!alternative || alternative.hops.length === 0) return { verdict: 'ok', tlsRouting: false, sshAddress };
+  if (!alternative || alternative.hops.length === 0) return { verdict: 'ok', tlsRouting: false, ...seen, sshAddress };
   let proxyFailure: unknown;
   try {
     const connection = await dial(plan, dialOptions);
     connection.stream.destroy();
-    return { verdict: 'ok', tlsRouting: false, sshAddress };
+    return { verdict: 'ok', tlsRouting: false, ...seen, sshAddress };
   } catch (error) {
     proxyFailure = error;
   }
@@ -55,6 +75,7 @@ export async function checkSshPort(address: TeleportAddress, routeOptions: Route
     return {
       verdict: 'direct',
       tlsRouting: false,
+      ...seen,
       sshAddress,
       noProxyEntry: sshAddress,
       message: `${via} refuses tsh's SSH port ${sshAddress} (${reasonOf(proxyFailure)}) but a direct connection works: added ${sshAddress} to tsh's NO_PROXY`,
@@ -63,6 +84,7 @@ export async function checkSshPort(address: TeleportAddress, routeOptions: Route
     return {
       verdict: 'neither',
       tlsRouting: false,
+      ...seen,
       sshAddress,
       message:
         `tsh will probably fail to reach the cluster's SSH port ${sshAddress}: TLS routing is off, so tsh needs that port, ` +

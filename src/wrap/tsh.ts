@@ -9,21 +9,26 @@ import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.
 import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
-import { goNoProxy, goProxyUrl, tshCannotUse } from '../teleport/go-env.ts';
+import { describeSeenAuth, goNoProxy, goProxyUrl, tshCannotAuthenticate, tshCannotUse } from '../teleport/go-env.ts';
 import { probeStore, type ProbeVerdict } from '../teleport/probe-cache.ts';
 import { checkSshPort } from '../teleport/ssh-port-check.ts';
+import { CONN_UPGRADE_VARIABLE } from '../teleport/tls-routing-check.ts';
 import { bridgeEnvironment, environmentChanges, inBothCases, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { runChild, startBridge, upstreamSecrets } from './exec.ts';
 
-// `burrow tsh [opts] -- [TSH ARGS…]` (REFERENCE.md §1). tsh is Go: it honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY with
-// Go's rules, speaks http/https/socks5 with Basic auth from the URL, and fails when a proxy refuses its SSH port.
-// - When tsh can use the route itself (direct, or one such proxy with credentials in its URL), burrow exports the
-//   route for Go: both variables, both cases, NO_PROXY in Go syntax. This is the one case where the upstream
-//   proxy's URL, credentials included, reaches a child: tsh must authenticate to the proxy itself.
-// - Otherwise (chains, socks4/socks5h, credentials from ~/.netrc or BURROW_PROXY_USER, a private CA) tsh runs
-//   through the per-run bridge, as `burrow exec` does, and never sees the upstream credentials.
-// - The SSH-port check asks /webapi/ping for the SSH address; when TLS routing is off and the proxy refuses that
-//   port while a direct connection works, HOST:PORT goes into tsh's NO_PROXY (ECMWF's advice, automated).
+// `burrow tsh [opts] -- [TSH ARGS…]` (REFERENCE.md §1, §6). tsh is Go: it honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY
+// with Go's rules, speaks http/https/socks5, sends Basic from the URL up front and treats a 407 as an error.
+// - Passthrough: when tsh can really use the route itself — direct, or one http/https proxy (credentials, if any, in
+//   its URL) that burrow saw accept tsh's way of talking when it last dialed it (no authentication, or Basic) —
+//   burrow exports the route for Go: both variables, both cases, NO_PROXY in Go syntax. This is the one case where
+//   the upstream proxy's URL, credentials included, reaches a child: tsh must authenticate to the proxy itself.
+// - Otherwise (a proxy that asked for NTLM/Negotiate/Digest, one not yet seen, socks5 by default, chains,
+//   socks4/socks5h, credentials from ~/.netrc or BURROW_PROXY_USER, a private CA, PAC/config/proxychains routes) tsh
+//   runs through the per-run bridge, as `burrow exec` does, and never sees the upstream credentials.
+// - The check (teleport/ssh-port-check.ts, remembered for a few minutes) asks /webapi/ping through the route, which
+//   also shows what the proxy demands. With TLS routing off, when the proxy refuses the SSH port while a direct
+//   connection works, HOST:PORT goes into tsh's NO_PROXY (ECMWF's advice, automated). With TLS routing on, when
+//   Teleport's ALPN does not survive the route, tsh gets TELEPORT_TLS_ROUTING_CONN_UPGRADE=true (unless set).
 
 export interface TshOptions {
   tsh?: string;
@@ -77,6 +82,8 @@ export interface TshPlan {
   why: string;
   address?: TeleportAddress;
   probe?: ProbeVerdict & { cached?: boolean };
+  /** Set when burrow sets TELEPORT_TLS_ROUTING_CONN_UPGRADE=true for tsh: the one line that says why. */
+  connUpgrade?: string;
   /** The NO_PROXY entries added by the probe. */
   addedNoProxy: string[];
   /** The route options the bridge uses (with added NO_PROXY entries). */
@@ -106,25 +113,38 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   // alternatives) go through the bridge, whatever the variables say.
   const elsewhere = await routeSourceTshCannotRead(routeOptions, policy, address);
   if (elsewhere) cannot = elsewhere;
+
+  // The check (or what it found within the cache period): the SSH port, what the proxy demanded, TLS routing.
+  let probe: TshPlan['probe'];
+  if (address) {
+    const store = probeStore(env);
+    const key = `${formatHostPort(address.host, address.port)} via ${describeHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
+    const cached = store.get(key)?.value;
+    if (cached) probe = { ...cached, cached: true };
+    else if (!options.noProbe) {
+      probe = await checkSshPort(address, routeOptions, options.dialOptions);
+      if (probe.verdict !== 'unknown') store.set(key, probe);
+    }
+    if (probe) log.debug('tsh SSH-port check', { ...probe });
+  }
+  // One http(s) proxy tsh could speak to: passthrough only if burrow has seen it accept tsh's way of talking.
+  if (!cannot && hop) {
+    const why = !address ? 'no Teleport address to check it with' : options.noProbe && !probe ? '--no-probe, and nothing remembered' : 'the check did not get an answer through it';
+    cannot = tshCannotAuthenticate(hop, probe?.proxyAuth, why);
+  }
   const mode: TshPlan['mode'] = cannot ? 'bridge' : chain.hops.length === 0 ? 'direct' : 'passthrough';
   const why =
     mode === 'direct'
       ? `no proxy (${chainSource})`
       : mode === 'passthrough'
-        ? `${describeHops(chain.hops)} from ${chainSource}: tsh uses it itself`
+        ? `${describeHops(chain.hops)} from ${chainSource}: tsh uses it itself; ${probe?.proxyAuth ? describeSeenAuth(probe.proxyAuth) : 'it is a socks5 proxy'}`
         : `${chain.hops.length ? `${describeHops(chain.hops)} from ${chainSource}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
 
-  let probe: TshPlan['probe'];
-  if (address && !options.noProbe) {
-    const store = probeStore(env);
-    const key = `${formatHostPort(address.host, address.port)} via ${describeHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
-    const cached = store.get(key)?.value;
-    if (cached) probe = { ...cached, cached: true };
-    else {
-      probe = await checkSshPort(address, routeOptions, options.dialOptions);
-      if (probe.verdict !== 'unknown') store.set(key, probe);
-    }
-    log.debug('tsh SSH-port check', { ...probe });
+  // TLS routing through something that strips Teleport's ALPN: tsh needs the connection upgrade.
+  let connUpgrade: TshPlan['connUpgrade'];
+  if (probe?.connUpgrade && env[CONN_UPGRADE_VARIABLE] === undefined) {
+    extraEnv[CONN_UPGRADE_VARIABLE] = 'true';
+    connUpgrade = `TLS routing through ${describeHops(chain.hops)}: ${probe.tlsRoutingSeen ?? 'Teleport\'s ALPN does not survive the route'}; set ${CONN_UPGRADE_VARIABLE}=true for tsh (its connection upgrade)`;
   }
   const addedNoProxy = probe?.verdict === 'direct' && probe.noProxyEntry ? [probe.noProxyEntry] : [];
   const bridgeRouteOptions: RouteOptions = addedNoProxy.length
@@ -146,7 +166,7 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
     const noProxy = goNoProxy([chain.noProxy, ...addedNoProxy]);
     return { ...base, ...inBothCases(['HTTPS_PROXY', 'HTTP_PROXY'], url), ...(noProxy ? inBothCases(['NO_PROXY'], noProxy) : {}), ...extraEnv };
   };
-  return { tsh, args, mode, why, ...(address ? { address } : {}), ...(probe ? { probe } : {}), addedNoProxy, bridgeRouteOptions, environment };
+  return { tsh, args, mode, why, ...(address ? { address } : {}), ...(probe ? { probe } : {}), ...(connUpgrade ? { connUpgrade } : {}), addedNoProxy, bridgeRouteOptions, environment };
 }
 
 /** --dry-run's text: the mode, the check, the variables that change and the command line, credentials masked. */
@@ -159,7 +179,10 @@ export function describeTshPlan(plan: TshPlan, parentEnv: Readonly<Record<string
     `route: ${plan.mode}: ${plan.why}`,
   ];
   if (plan.probe) {
-    lines.push(`ssh-port check${plan.probe.cached ? ' (cached)' : ''}: ${plan.probe.verdict}${plan.probe.tlsRouting ? ', TLS routing on' : ''}${plan.probe.sshAddress ? `, ssh address ${plan.probe.sshAddress}` : ''}${plan.probe.message ? `: ${plan.probe.message}` : ''}`);
+    const p = plan.probe;
+    const asked = p.proxyAuth ? `, the proxy asked for ${p.proxyAuth.scheme === 'none' ? 'nothing' : p.proxyAuth.scheme}` : '';
+    lines.push(`ssh-port check${p.cached ? ' (cached)' : ''}: ${p.verdict}${p.tlsRouting ? ', TLS routing on' : ''}${p.sshAddress ? `, ssh address ${p.sshAddress}` : ''}${asked}${p.message ? `: ${p.message}` : ''}`);
+    if (p.tlsRouting && p.tlsRoutingSeen) lines.push(`tls-routing check: ${p.connUpgrade ? 'connection upgrade needed' : 'ALPN works'}: ${p.tlsRoutingSeen}`);
   }
   lines.push('environment (proxy variables as tsh gets them, and other changes):');
   const changed = new Map(environmentChanges(parentEnv, env));
@@ -184,6 +207,7 @@ export async function runTsh(tshArgs: string[], options: TshOptions): Promise<nu
   }
   // Said once per cache period: in a ProxyCommand (`tsh proxy ssh`), stderr shows on every session.
   if (plan.probe?.verdict === 'direct' && plan.probe.message) (plan.probe.cached ? log.info : tell)(plan.probe.message);
+  if (plan.connUpgrade) (plan.probe?.cached ? log.info : tell)(plan.connUpgrade);
   else if (plan.probe?.verdict === 'neither' && plan.probe.message) tell(`warning: ${plan.probe.message}`);
   else if (plan.probe?.verdict === 'unknown' && plan.probe.message) log.info(`tsh SSH-port check skipped: ${plan.probe.message}`);
   log.info(`tsh route: ${plan.mode}: ${plan.why}`);

@@ -52,15 +52,20 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
     expect(again.code).toBe(0);
     expect(ping.pings).toBe(3);
 
-    // --dry-run: what would run, with the credentials masked.
-    const dry = await runBurrow(['tsh', '--tsh', standin, '--dry-run', '--', 'login', `--proxy=${TELEPORT_NAME}`], { env, input: '' });
+    // --dry-run: what would run, with the credentials masked, and why; its last line ends with a newline.
+    const dry = await runBurrow(['tsh', '--tsh', standin, '--dry-run', '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env, input: '' });
     expect(dry.code).toBe(0);
     const text = dry.stdout.toString();
     expect(text).toContain(`HTTPS_PROXY=http://***@127.0.0.1:${proxy.port}`);
-    expect(text).toContain(`argv: ${standin} login --proxy=${TELEPORT_NAME}:443`);
-    expect(text).toContain('route: passthrough');
+    expect(text).toContain(`route: passthrough: http://127.0.0.1:${proxy.port} from HTTPS_PROXY: tsh uses it itself; it accepted Basic, which tsh sends from the URL up front`);
+    expect(text).toMatch(/ssh-port check \(cached\): ok, ssh address [^\n]*, the proxy asked for basic\n/);
+    expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(ENCODED);
+    // Without a check (and nothing remembered for this address), burrow has not seen the proxy accept tsh's way: the bridge.
+    const unchecked = await runBurrow(['tsh', '--tsh', standin, '--dry-run', '--no-probe', '--', 'login', `--proxy=${TELEPORT_NAME}`], { env, input: '' });
+    expect(unchecked.stdout.toString()).toContain(`argv: ${standin} login --proxy=${TELEPORT_NAME}:443\n`);
+    expect(unchecked.stdout.toString()).toContain("route: bridge: http://127.0.0.1:" + proxy.port + " from HTTPS_PROXY is a proxy burrow has not seen accept a request the way tsh makes it (--no-probe, and nothing remembered): tsh goes through burrow's bridge\n");
   });
 
   it('an HTTP -> SOCKS chain: tsh goes through the bridge and never sees the upstream credentials', async () => {
@@ -101,7 +106,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
       expect(proxy.log).toContain(`CONNECT ${name}:${ssh.port} -> 403 Forbidden`);
 
       // Without the check, tsh meets the proxy's 403 (which is what the check is for).
-      const unchecked = await runBurrow(['tsh', '--tsh', standin, '--no-probe', '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env, input: '' });
+      const unchecked = await runBurrow(['tsh', '--tsh', standin, '--no-probe', '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env: { ...env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'burrow-cache-')) }, input: '' });
       expect(unchecked.code).toBe(1);
       expect(unchecked.stderr).toContain('403 Forbidden');
     },

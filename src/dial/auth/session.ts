@@ -40,6 +40,8 @@ export interface AuthSession {
   respond(proxyAuthenticate: string[], statusLine: string): Promise<NextLeg>;
   /** True when the leg just prepared only asks for the proxy's challenge (NTLM's first message): it cannot succeed. */
   awaitingChallenge(): boolean;
+  /** The scheme of the last header handed out (undefined: none was sent). */
+  lastScheme(): AuthScheme | undefined;
 }
 
 export function createAuthSession(proxy: ProxyEndpoint, target: string, options: AuthOptions = {}): AuthSession {
@@ -88,7 +90,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
 
   return {
     awaitingChallenge: () => current === 'ntlm',
-
+    lastScheme: () => tried[tried.length - 1],
     async initial() {
       if (options.scheme === 'negotiate') return (await firstLeg('negotiate', undefined)).header;
       if (!credentials) return undefined;
