@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentProfileAddress, discoverAddress, parseTeleportAddress, withProxyPort } from '../../src/teleport/address.ts';
-import { goNoProxy, goProxyUrl, tshCannotUse } from '../../src/teleport/go-env.ts';
+import { goNoProxy, goProxyUrl, tshCannotAuthenticate, tshCannotUse } from '../../src/teleport/go-env.ts';
 import { parseProxyUrl } from '../../src/route/proxy-url.ts';
 import { probeStore } from '../../src/teleport/probe-cache.ts';
 
@@ -53,7 +53,7 @@ describe('Go export', () => {
   it.each([
     [[], {}, undefined],
     [['http://u:p@proxy:3128'], {}, undefined],
-    [['socks5://proxy:1080'], {}, undefined],
+    [['socks5://proxy:1080'], {}, 'teleport#12220'],
     [['https://proxy:443'], { privateCa: true }, 'private'],
     [['socks5h://proxy:1080'], {}, 'socks5h'],
     [['socks4://proxy:1080'], {}, 'socks4'],
@@ -63,6 +63,21 @@ describe('Go export', () => {
     const result = tshCannotUse(urls.map((u) => parseProxyUrl(u)), options);
     if (expected === undefined) expect(result).toBeUndefined();
     else expect(result).toMatch(new RegExp(expected === 'private' ? 'proxy-ca' : expected));
+  });
+  // What the proxy demanded when burrow last dialed it decides whether tsh (Basic up front or nothing) can use it.
+  it.each([
+    ['http://proxy:3128', { scheme: 'none' }, undefined],
+    ['http://u:p@proxy:3128', { scheme: 'basic' }, undefined],
+    ['https://u:p@proxy:443', { scheme: 'basic' }, undefined],
+    ['http://u:p@proxy:3128', { scheme: 'ntlm' }, 'asked for NTLM when burrow dialed http://proxy:3128'],
+    ['http://u:p@proxy:3128', { scheme: 'digest' }, 'asked for Digest'],
+    ['http://proxy:3128', { scheme: 'negotiate' }, 'asked for Negotiate'],
+    ['http://proxy:3128', undefined, 'has not seen .* \\(why\\)'],
+    ['socks5://proxy:1080', undefined, undefined],
+  ] as const)('tshCannotAuthenticate %s %j', (url, seen, expected) => {
+    const result = tshCannotAuthenticate(parseProxyUrl(url), seen, 'why');
+    if (expected === undefined) expect(result).toBeUndefined();
+    else expect(result).toMatch(new RegExp(expected));
   });
 });
 
