@@ -45,6 +45,13 @@ PACKAGES=(
   libkrb5-dev         # headers for the optional `kerberos` npm package, built by `npm ci` (so install this first)
 )
 
+# Tests that route by name through a socks5:// proxy (local DNS) or take a direct path need a name other than
+# localhost for 127.0.0.1 (Go, and so tsh, never proxies localhost or loopback IPs; REFERENCE.md §3). Fresh
+# containers often have none: add one, once. Nothing else in /etc/hosts is touched.
+if ! awk '$1 == "127.0.0.1" { for (i = 2; i <= NF; i++) if ($i !~ /^localhost/) found = 1 } END { exit !found }' /etc/hosts 2>/dev/null; then
+  echo '127.0.0.1 burrow-loopback.test' >> /etc/hosts
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
