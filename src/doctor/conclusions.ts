@@ -268,4 +268,15 @@ function concludeTeleport(target: TargetJson, add: Add): void {
   const lines = [`tsh login --proxy=${target.host}:${target.port}`];
   if (path.hops.length > 0 && path.in_route) lines.unshift(proxyVariableLine(path));
   add('teleport', 'info', name, `${name} is a Teleport proxy for ${cluster}${version}; ${routing}`, lines);
+  for (const routed of target.paths) {
+    const check = routed.service?.tls_routing;
+    if (!check?.conn_upgrade) continue;
+    add(
+      'teleport-conn-upgrade',
+      'problem',
+      name,
+      `${how(routed)}, TLS routing to ${name} breaks: ${check.seen}. tsh must tunnel through its connection upgrade (burrow tsh sets the variable itself)`,
+      ['export TELEPORT_TLS_ROUTING_CONN_UPGRADE=true'],
+    );
+  }
 }

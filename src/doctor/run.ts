@@ -11,7 +11,7 @@ import { DIRECT } from './candidates.ts';
 import { conclude, type ConclusionContext } from './conclusions.ts';
 import { probeDns } from './probes/dns.ts';
 import { probeHttpCheck } from './probes/http-check.ts';
-import { probePath, type Candidate } from './probes/path.ts';
+import { probePath, probeTlsRouting, type Candidate } from './probes/path.ts';
 import { loadKnownHosts, probeService } from './service.ts';
 import type { DoctorReport, HttpCheckJson, PathJson, TargetJson } from './types.ts';
 
@@ -167,6 +167,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       stream = outcome.stream;
       if (!stream) return;
       path.service = await probeService(stream, target, knownHosts, input, run.signal);
+      if (path.service.teleport?.tls_routing_enabled && candidate.hops.length > 0) {
+        path.service.tls_routing = await probeTlsRouting(target, candidate, input.dialOptions, input.probeTimeoutMs, run.signal);
+      }
       const address = path.service.teleport?.ssh_address;
       if (address && !path.service.teleport?.tls_routing_enabled && address !== formatTarget(target)) onTeleportSsh(address);
     } catch (error) {

@@ -88,6 +88,16 @@ export interface ServiceJson {
   ssh: SshJson | null;
   tls: TlsJson | null;
   teleport: TeleportJson | null;
+  /** With TLS routing on, through a proxy: whether Teleport's ALPN survives this path (tsh needs the upgrade if not). */
+  tls_routing?: TlsRoutingJson | null;
+}
+
+export interface TlsRoutingJson {
+  conn_upgrade: boolean;
+  /** The ALPN protocol agreed when offered teleport-proxy-ssh (null: none). */
+  alpn: string | null;
+  issuer: string;
+  seen: string;
 }
 
 export interface PathJson {

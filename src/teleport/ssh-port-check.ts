@@ -48,7 +48,7 @@ export async function checkSshPort(address: TeleportAddress, routeOptions: Route
   if (ping.tls_routing_enabled) {
     const base: ProbeVerdict = { verdict: 'ok', tlsRouting: true, ...seen, ...(ping.ssh_address ? { sshAddress: ping.ssh_address } : {}) };
     try {
-      const check = await checkTlsRouting(web, routeOptions, dialOptions, timeoutMs);
+      const check = await checkTlsRouting(await resolveRoute(web, routeOptions), dialOptions, timeoutMs);
       return { ...base, connUpgrade: check.upgrade, tlsRoutingSeen: check.seen };
     } catch (error) {
       return { ...base, tlsRoutingSeen: `the TLS-routing check failed: ${reasonOf(error)}` };

@@ -1,13 +1,14 @@
 import type { Socket } from 'node:net';
 import { dial, type DialOptions } from '../dial/dial.ts';
-import { resolveRoute, type RouteOptions } from '../route/policy.ts';
-import { formatTarget, type Target } from '../route/target.ts';
+import type { RoutePlan } from '../route/plan.ts';
+import { formatTarget } from '../route/target.ts';
 
 // With TLS routing (REFERENCE.md §1, §6), tsh reaches SSH on the web port inside TLS with ALPN
 // "teleport-proxy-ssh". A proxy or middlebox that terminates TLS (inspection, an L7 load balancer) answers that
 // handshake itself and strips or refuses the protocol; tsh must then use the connection upgrade
 // (TELEPORT_TLS_ROUTING_CONN_UPGRADE=true), and its own test misses many such cases (teleport #66657, #29156).
-// This check makes the handshake tsh will make, through the route, and looks at what comes back.
+// This check makes the handshake tsh will make, along the route (`burrow tsh`) or one path (`burrow doctor`), and
+// looks at what comes back.
 
 export const TELEPORT_SSH_ALPN = 'teleport-proxy-ssh';
 export const CONN_UPGRADE_VARIABLE = 'TELEPORT_TLS_ROUTING_CONN_UPGRADE';
@@ -23,11 +24,15 @@ export interface TlsRoutingCheck {
   seen: string;
 }
 
-export async function checkTlsRouting(web: Target, routeOptions: RouteOptions, dialOptions: DialOptions, timeoutMs: number): Promise<TlsRoutingCheck> {
+/** `plan` leads to the Teleport proxy's web address; `signal` (optional) abandons the check as well as the timeout. */
+export async function checkTlsRouting(plan: RoutePlan, dialOptions: DialOptions, timeoutMs: number, signal?: AbortSignal): Promise<TlsRoutingCheck> {
+  const web = plan.target;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const connection = await dial(await resolveRoute(web, routeOptions), { ...dialOptions, signal: controller.signal });
+    const connection = await dial(plan, { ...dialOptions, signal: controller.signal });
     const { startTargetTls } = await import('../dial/tls.ts');
     let session;
     try {
@@ -46,5 +51,6 @@ export async function checkTlsRouting(web: Target, routeOptions: RouteOptions, d
     return { upgrade: true, alpn, issuer, seen: `${alpn ? `ALPN ${alpn}` : 'no ALPN protocol'} agreed instead of ${TELEPORT_SSH_ALPN}${by}: something on the route terminates TLS` };
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -3,7 +3,7 @@
 // client's TLS itself with a certificate from its own CA (ALPN http/1.1 at most: Teleport's protocols are refused),
 // opens its own TLS connection to the destination (offering only http/1.1, not checking the certificate), and
 // relays the plaintext between the two. TLS routing's ALPN protocols therefore never reach the Teleport proxy.
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import { connect as tcpConnect, createServer, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { Peer } from './node-peers.ts';
 import { listenTracked, type HostCa } from './wrap-peers.ts';
@@ -51,7 +51,7 @@ export async function startInspectingProxy(ca: HostCa, hosts: Record<string, str
       inside.on('error', () => client.destroy());
       client.once('close', () => intercepted.push({ target, offered }));
       inside.once('secure', () => {
-        const upstream = tlsConnect({ socket: tcpConnect({ host: hosts[host] ?? host, port }), servername: host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        const upstream = tlsConnect({ socket: tcpConnect({ host: hosts[host] ?? host, port }), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
         upstream.on('error', () => inside.destroy());
         inside.on('close', () => upstream.destroy());
         upstream.on('close', () => inside.destroy());

@@ -11,13 +11,13 @@ import {
   closedPort,
   makeNamedCa,
   startBlackHole,
-  startFakeTeleport,
   startHttpForwardProxy,
   startHttpOrigin,
-  startInspectingProxy,
   startKeyedSshServer,
   type NamedCa,
 } from '../helpers/doctor-peers.ts';
+import { startInspectingProxy } from '../helpers/inspecting-proxy.ts';
+import { startTeleportProxy } from '../helpers/teleport-proxy.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
@@ -134,11 +134,13 @@ describe('burrow doctor (hermetic)', () => {
   it('Teleport proxy through a CONNECT proxy: certificate, /webapi/ping, and its SSH address probed too', async () => {
     const sshd = await track(startKeyedSshServer());
     const teleport = await track(
-      startFakeTeleport(ca, {
-        cluster_name: 'burrow-test',
-        server_version: '16.4.2',
-        min_client_version: '15.0.0',
-        proxy: { tls_routing_enabled: false, ssh: { listen_addr: `0.0.0.0:${sshd.port}`, web_listen_addr: '0.0.0.0:3080' } },
+      startTeleportProxy(ca, {
+        ping: () => ({
+          cluster_name: 'burrow-test',
+          server_version: '16.4.2',
+          min_client_version: '15.0.0',
+          proxy: { tls_routing_enabled: false, ssh: { listen_addr: `0.0.0.0:${sshd.port}`, web_listen_addr: '0.0.0.0:3080' } },
+        }),
       }),
     );
     const proxy = await track(startConnectProxy());
@@ -173,7 +175,7 @@ describe('burrow doctor (hermetic)', () => {
   });
 
   it('a TLS-inspecting proxy shows its own CA: "TLS inspected by <issuer>"', async () => {
-    const server = await track(startFakeTeleport(ca, { cluster_name: 'x', server_version: '1', proxy: {} }));
+    const server = await track(startTeleportProxy(ca, { ping: () => ({ cluster_name: 'x', server_version: '1', proxy: {} }) }));
     const inspector = await track(startInspectingProxy(inspectCa));
     const name = `127.0.0.1:${server.port}`;
     const { report } = await doctor(['-x', inspector.url, '--ca', ca.caFile, name]);
@@ -185,6 +187,24 @@ describe('burrow doctor (hermetic)', () => {
     const conclusion = report.conclusions.find((c) => c.code === 'tls-inspected')!;
     expect(conclusion.severity).toBe('problem');
     expect(conclusion.text).toMatch(/^TLS inspected by Corp Inspection CA: /);
+  });
+
+  it('a Teleport proxy with TLS routing behind a TLS-inspecting proxy: ALPN does not survive, "export TELEPORT_TLS_ROUTING_CONN_UPGRADE=true"', async () => {
+    let web = '';
+    const teleport = await track(startTeleportProxy(ca, { ping: () => ({ cluster_name: 'routed', server_version: '16.4.2', proxy: { tls_routing_enabled: true, ssh: { public_addr: web } } }) }));
+    web = `localhost:${teleport.port}`;
+    const inspector = await track(startInspectingProxy(inspectCa));
+    const plain = await track(startConnectProxy());
+    const { report } = await doctor(['-x', inspector.url, '--ca', ca.caFile, web]);
+    expect(pathOf(targetOf(report, web), inspector.url).service!.tls_routing).toMatchObject({ conn_upgrade: true, alpn: null });
+    const clean = await doctor(['-x', plain.url, '--ca', ca.caFile, web]);
+    expect(pathOf(targetOf(clean.report, web), plain.url).service!.tls_routing).toMatchObject({ conn_upgrade: false, alpn: 'teleport-proxy-ssh', issuer: 'burrow doctor test CA' });
+    expect(clean.report.conclusions.filter((c) => c.code === 'teleport-conn-upgrade')).toHaveLength(0);
+    const upgrades = report.conclusions.filter((c) => c.code === 'teleport-conn-upgrade');
+    expect(upgrades).toHaveLength(1);
+    expect(upgrades[0]!.severity).toBe('problem');
+    expect(upgrades[0]!.text).toContain(`through ${inspector.url}, TLS routing to ${web} breaks: `);
+    expect(upgrades[0]!.lines).toEqual(['export TELEPORT_TLS_ROUTING_CONN_UPGRADE=true']);
   });
 
   it('407 with NTLM and Negotiate offered: the schemes, and "needs NTLM: not supported yet"', async () => {

@@ -3,7 +3,8 @@ import { dial, type DialOptions } from '../../dial/dial.ts';
 import { isBurrowError } from '../../errors.ts';
 import type { ProxyEndpoint } from '../../route/proxy-url.ts';
 import type { Target } from '../../route/target.ts';
-import type { ErrorJson, PathStatus, ProxyAnswerJson } from '../types.ts';
+import type { RoutePlan } from '../../route/plan.ts';
+import type { ErrorJson, PathStatus, ProxyAnswerJson, TlsRoutingJson } from '../types.ts';
 
 /** One way to try a target: direct (no hops) or through one candidate proxy (or chain). */
 export interface Candidate {
@@ -27,7 +28,7 @@ export interface PathOutcome {
  */
 export async function probePath(target: Target, candidate: Candidate, options: DialOptions, timeoutMs: number, signal: AbortSignal): Promise<PathOutcome> {
   const started = Date.now();
-  const plan = { target, alternatives: [{ hops: candidate.hops, source: { kind: 'probe' as const, text: candidate.source }, reason: 'doctor probe' }], warnings: [] };
+  const plan = candidatePlan(target, candidate);
   try {
     const { stream } = await dial(plan, { ...options, connectTimeoutMs: timeoutMs, signal });
     if (signal.aborted) {
@@ -52,6 +53,21 @@ export async function probePath(target: Target, candidate: Candidate, options: D
         : null,
       error: { kind: error.kind, message: error.message, hint: error.hint ?? null, said: error.said ?? null, phase: error.phase ?? null, hop: error.hop?.index ?? null },
     };
+  }
+}
+
+function candidatePlan(target: Target, candidate: Candidate): RoutePlan {
+  return { target, alternatives: [{ hops: candidate.hops, source: { kind: 'probe' as const, text: candidate.source }, reason: 'doctor probe' }], warnings: [] };
+}
+
+/** With TLS routing on: whether Teleport's ALPN survives exactly this candidate (the check burrow tsh makes). */
+export async function probeTlsRouting(target: Target, candidate: Candidate, options: DialOptions, timeoutMs: number, signal: AbortSignal): Promise<TlsRoutingJson | null> {
+  const { checkTlsRouting } = await import('../../teleport/tls-routing-check.ts');
+  try {
+    const check = await checkTlsRouting(candidatePlan(target, candidate), options, timeoutMs, signal);
+    return { conn_upgrade: check.upgrade, alpn: check.alpn, issuer: check.issuer, seen: check.seen };
+  } catch {
+    return null; // the path worked a moment ago; a failure here says nothing about ALPN
   }
 }
 
