@@ -3,7 +3,6 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer, TLSSocket } from 'node:tls';
 import ssh2 from 'ssh2';
 import { listen as listenPeer, type Peer } from './node-peers.ts';
 import { makeTestCa, type TestCa } from './tls-proxy.ts';

@@ -63,7 +63,7 @@ describe.skipIf(!HAVE_GO)(`the tsh stand-in with TLS routing${HAVE_GO ? '' : ' (
     expect(inspector.intercepted.some((i) => i.offered.includes('teleport-reversetunnel'))).toBe(true);
 
     const missed = await standinRun(['ssh', `--proxy=${web}`, 'node'], { HTTPS_PROXY: inspector.url, TSH_STANDIN_ALPN_TEST: 'miss' });
-    expect(missed.stderr).toContain('TLS routing handshake with teleport.burrow.test:' + teleport.port + ': remote error: tls: no application protocol');
+    expect(missed.stderr).toContain(`TLS routing handshake with teleport.burrow.test:${teleport.port}: remote error: tls: no application protocol`);
     expect(missed.code).toBe(1);
 
     const forced = await standinRun(['ssh', `--proxy=${web}`, 'node'], { HTTPS_PROXY: inspector.url, TSH_STANDIN_ALPN_TEST: 'miss', TELEPORT_TLS_ROUTING_CONN_UPGRADE: 'true' });

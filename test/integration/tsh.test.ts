@@ -65,7 +65,7 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
     // Without a check (and nothing remembered for this address), burrow has not seen the proxy accept tsh's way: the bridge.
     const unchecked = await runBurrow(['tsh', '--tsh', standin, '--dry-run', '--no-probe', '--', 'login', `--proxy=${TELEPORT_NAME}`], { env, input: '' });
     expect(unchecked.stdout.toString()).toContain(`argv: ${standin} login --proxy=${TELEPORT_NAME}:443\n`);
-    expect(unchecked.stdout.toString()).toContain("route: bridge: http://127.0.0.1:" + proxy.port + " from HTTPS_PROXY is a proxy burrow has not seen accept a request the way tsh makes it (--no-probe, and nothing remembered): tsh goes through burrow's bridge\n");
+    expect(unchecked.stdout.toString()).toContain(`route: bridge: http://127.0.0.1:${proxy.port} from HTTPS_PROXY is a proxy burrow has not seen accept a request the way tsh makes it (--no-probe, and nothing remembered): tsh goes through burrow's bridge\n`);
   });
 
   it('an HTTP -> SOCKS chain: tsh goes through the bridge and never sees the upstream credentials', async () => {
