@@ -1,6 +1,7 @@
 // An MIT Kerberos KDC on loopback, with a realm made for the run (for squid's negotiate_kerberos_auth).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { requireBinary } from './binaries.ts';
 import { makeTempDir, startDaemon, withFreePort, type Peer } from './daemon.ts';
 import { run } from './run.ts';
@@ -18,6 +19,16 @@ export interface KdcPeer extends Peer {
 }
 
 export const KDC_REALM = 'BURROW.TEST';
+
+/** Whether burrow's optional kerberos npm package (Negotiate) is built here: without it, Negotiate tests skip. */
+export function haveKerberosModule(): boolean {
+  try {
+    createRequire(import.meta.url)('kerberos');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export async function startKdc(): Promise<KdcPeer> {
   const krb5kdc = requireBinary('krb5kdc');

@@ -6,7 +6,7 @@
 import { connect as tcpConnect, createServer, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { Peer } from './node-peers.ts';
-import { listenTracked, type HostCa } from './wrap-peers.ts';
+import { listenTracked, onRequestHead, type HostCa } from './wrap-peers.ts';
 
 export interface InspectingProxy extends Peer {
   /** "CONNECT host:port" of every request. */
@@ -20,20 +20,13 @@ export async function startInspectingProxy(ca: HostCa, hosts: Record<string, str
   const log: string[] = [];
   const intercepted: InspectingProxy['intercepted'] = [];
   const server = createServer({ allowHalfOpen: true }, (client: Socket) => {
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      client.off('data', onData);
-      client.pause();
-      const match = /^CONNECT (\S+):(\d+) HTTP\/1\.[01]\r\n/.exec(head.subarray(0, end).toString('latin1'));
+    onRequestHead(client, (text, rest) => {
+      const match = /^CONNECT (\S+):(\d+) HTTP\/1\.[01]\r\n/.exec(`${text}\r\n`);
       if (!match) return void client.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
       const host = match[1]!.replace(/^\[|\]$/g, '');
       const port = Number(match[2]);
       const target = `${match[1]}:${port}`;
       log.push(`CONNECT ${target}`);
-      const rest = head.subarray(end + 4);
       if (rest.length) client.unshift(rest);
       client.write('HTTP/1.1 200 Connection established\r\n\r\n');
       let offered: string[] = [];
@@ -58,8 +51,7 @@ export async function startInspectingProxy(ca: HostCa, hosts: Record<string, str
         inside.pipe(upstream);
         upstream.pipe(inside);
       });
-    };
-    client.on('data', onData);
+    });
   });
   const peer = await listenTracked(server, 'http');
   return Object.assign(peer, { log, intercepted });

@@ -8,7 +8,7 @@ export { findBinary, haveBinary, isRoot, missingBinaries, whyCannotRun } from '.
 export { makeTempDir, tailFile, type Peer } from '../../peers/daemon.ts';
 export { DANTE_PASSWORD, DANTE_USER, danteUserExists, startDante, type DanteOptions } from '../../peers/dante.ts';
 export { cleanEnv } from '../../peers/env.ts';
-export { KDC_REALM, startKdc, type KdcPeer } from '../../peers/kdc.ts';
+export { haveKerberosModule, KDC_REALM, startKdc, type KdcPeer } from '../../peers/kdc.ts';
 export { MICROSOCKS_PASSWORD, MICROSOCKS_USER, startMicrosocks, type MicrosocksOptions } from '../../peers/microsocks.ts';
 export { canConnect, freePort, LOOPBACK } from '../../peers/net.ts';
 export { run, type RunOptions, type RunResult } from '../../peers/run.ts';

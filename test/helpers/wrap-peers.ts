@@ -61,19 +61,28 @@ export interface PolicyProxy extends Peer {
   log: string[];
 }
 
+/**
+ * Reads a request head from a test proxy's client, then calls `onHead` with its text and the bytes behind it, the
+ * client paused.
+ */
+export function onRequestHead(client: Socket, onHead: (text: string, rest: Buffer) => void): void {
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    client.off('data', onData);
+    client.pause();
+    onHead(head.subarray(0, end).toString('latin1'), head.subarray(end + 4));
+  };
+  client.on('data', onData);
+}
+
 /** An HTTP CONNECT proxy with a port policy, Basic auth and its own hosts table. */
 export async function startPolicyProxy(options: PolicyProxyOptions = {}): Promise<PolicyProxy> {
   const log: string[] = [];
   const server = createServer({ allowHalfOpen: true }, (client) => {
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      client.off('data', onData);
-      client.pause();
-      const rest = head.subarray(end + 4);
-      const text = head.subarray(0, end).toString('latin1');
+    onRequestHead(client, (text, rest) => {
       const match = /^CONNECT (\S+):(\d+) HTTP\/1\.[01]\r\n/.exec(text);
       const answer = (status: string, extra: string[] = []) => {
         log.push(`${match ? `CONNECT ${match[1]}:${match[2]}` : text.split('\r\n')[0]} -> ${status}`);
@@ -102,8 +111,7 @@ export async function startPolicyProxy(options: PolicyProxyOptions = {}): Promis
         client.on('error', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });
-    };
-    client.on('data', onData);
+    });
   });
   const peer = await listenTracked(server, 'http');
   return Object.assign(peer, { log });

@@ -1,7 +1,6 @@
 // Proxy authentication against real squid: NTLM's three legs on one connection (squid's ntlm_fake_auth), Digest
 // (digest_file_auth) and Basic with the password taken from ~/.netrc, each carrying a real ssh session to sshd.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   makeTempDir,
   runSsh,
   shellQuote,
+  haveKerberosModule,
   startKdc,
   startSquid,
   startSshd,
@@ -82,15 +82,6 @@ describe.skipIf(skipReason !== undefined)(`burrow authenticates to real squid${s
 });
 
 const kerberosSkip = whyCannotRun('squid', 'sshd', 'ssh', 'krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit') ?? (haveKerberosModule() ? undefined : 'the optional kerberos npm package is not built here (needs libkrb5-dev before npm ci)');
-
-function haveKerberosModule(): boolean {
-  try {
-    createRequire(import.meta.url)('kerberos');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(kerberosSkip !== undefined)(`burrow speaks Negotiate to squid with a real MIT KDC${kerberosSkip ? ` (skipped: ${kerberosSkip})` : ''}`, () => {
   let kdc: KdcPeer;

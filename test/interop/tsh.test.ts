@@ -5,7 +5,6 @@
 // teleport-proxy.ts) answers /webapi/ping and hands SSH to the real sshd. Each run checks that the stand-in reached
 // sshd's banner (or, for OpenSSH, ran a command) and that no upstream proxy password reached it.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInspectingProxy } from '../helpers/inspecting-proxy.ts';
@@ -17,6 +16,7 @@ import {
   makeTempDir,
   run,
   startDante,
+  haveKerberosModule,
   startKdc,
   startSquid,
   startSshd,
@@ -33,15 +33,6 @@ const skipReason = whyCannotRun('squid', 'danted', 'sshd', 'ssh', 'ssh-keygen', 
 const kerberosSkip = whyCannotRun('krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit') ?? (haveKerberosModule() ? undefined : 'the optional kerberos npm package is not built here');
 const LOOPBACK_NAME = loopbackNameFromHosts();
 const hosts = { [TARGET_NAME]: '127.0.0.1', [TELEPORT_NAME]: '127.0.0.1' };
-
-function haveKerberosModule(): boolean {
-  try {
-    createRequire(import.meta.url)('kerberos');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A password, percent-encoded and as a Basic token: none of them may reach tsh outside passthrough. */
 function forms(user: string, password: string): string[] {
