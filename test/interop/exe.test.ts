@@ -25,7 +25,8 @@ import {
   type SquidPeer,
   type SshdPeer,
 } from '../helpers/real-peers.ts';
-import { buildTshStandin, HAVE_GO, makeCaFor, startPingServer, TELEPORT_NAME } from '../helpers/wrap-peers.ts';
+import { startTeleportProxy } from '../helpers/teleport-proxy.ts';
+import { buildTshStandin, HAVE_GO, makeCaFor, TELEPORT_NAME } from '../helpers/wrap-peers.ts';
 
 const EXE = fileURLToPath(new URL(`../../dist/exe/burrow-${process.platform}-${process.arch}`, import.meta.url));
 const TARGET_NAME = 'sshd.burrow.test';
@@ -126,7 +127,7 @@ describe.skipIf(skipReason)(title('the single executable without Node, through s
     beforeAll(async () => {
       standin = buildTshStandin();
       ca = makeCaFor([TELEPORT_NAME]);
-      ping = await startPingServer(ca, () => ({ cluster_name: 'exe', server_version: '16.0.0', proxy: { tls_routing_enabled: false, ssh: { listen_addr: '0.0.0.0:3023', ssh_public_addr: `${TARGET_NAME}:${sshd.port}` } } }));
+      ping = await startTeleportProxy(ca, { ping: () => ({ cluster_name: 'exe', server_version: '16.0.0', proxy: { tls_routing_enabled: false, ssh: { listen_addr: '0.0.0.0:3023', ssh_public_addr: `${TARGET_NAME}:${sshd.port}` } } }) });
       stops.push(() => ping.close());
     }, 240_000);
 
