@@ -37,6 +37,7 @@ PACKAGES=(
   mount               # mount --bind inside that namespace
   git                 # burrow exec -- git ls-remote ssh://… (test/integration/exec.test.ts, test/interop/wrap.test.ts)
   golang-go           # builds the tsh stand-in (test/fixtures/tsh-standin) with Go's own proxy code
+  python3             # test/helpers/pipe-harness.py (pipe(2) stdio, as OpenSSH gives a ProxyCommand), with-tty.py
   procps              # ps: connect.test.ts checks that no `burrow connect` outlives its ssh session
   iproute2            # ss, for humans debugging a run
   krb5-kdc            # an MIT KDC for the Negotiate (Kerberos) tests; the realm is made per run in a temp dir

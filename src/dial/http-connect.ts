@@ -167,17 +167,19 @@ function closedMidHandshake(label: string, target: string, said: string): Burrow
 
 /**
  * The proxy closed before a complete answer. With no byte at all on a reused connection (`silent`), the caller
- * reconnects: a proxy may drop a kept-alive connection without saying so.
+ * reconnects: a proxy may drop a kept-alive connection without saying so. SOCKS handshakes use it too (`socks`).
  */
-class ClosedBeforeAnswer extends BurrowError {
+export class ClosedBeforeAnswer extends BurrowError {
   readonly silent: boolean;
-  constructor(label: string, target: string, received: number) {
-    super('refused', `the proxy ${label} closed the connection before answering CONNECT ${target}${received ? ` (after ${received} bytes of an incomplete answer)` : ''}`, {
+  constructor(label: string, target: string, received: number, socks = false) {
+    super('refused', `the ${socks ? 'SOCKS ' : ''}proxy ${label} closed the connection before answering CONNECT ${target}${received ? ` (after ${received} bytes of an incomplete answer)` : ''}`, {
       proxy: label,
       target,
       said: 'connection closed',
       phase: 'proxy-handshake',
-      hint: 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
+      hint: socks
+        ? 'some proxies hang up on destinations or clients they do not allow; is it a SOCKS proxy of that version (an HTTP proxy needs http://, a SOCKS4 one socks4a://)?'
+        : 'some proxies hang up on destinations they do not allow; is it an HTTP proxy at all (a SOCKS proxy needs socks5h://)?',
     });
     this.silent = received === 0;
   }

@@ -7,6 +7,7 @@ import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
 import { formatHostPort, validateHost, type Target } from '../route/target.ts';
 import { ensureOpen } from './tcp.ts';
 import type { DialAttempt } from './context.ts';
+import { ClosedBeforeAnswer } from './http-connect.ts';
 
 type SocksModule = typeof import('socks');
 
@@ -36,7 +37,7 @@ export async function socksConnect(stream: Duplex, destination: Target, proxy: P
   const host = await destinationAddress(destination, proxy, attempt);
   const label = displayProxy(proxy);
   const target = formatHostPort(destination.host, destination.port);
-  attempt.phase = `SOCKS handshake with ${label} for ${target}`;
+  attempt.phase = `waiting for the SOCKS proxy ${label} to answer CONNECT ${target}`;
   const socksModule = (await import('socks')) as SocksModule & { default?: SocksModule };
   const { SocksClient } = socksModule.SocksClient ? socksModule : socksModule.default!;
   ensureOpen(stream, attempt, label);
@@ -49,25 +50,62 @@ export async function socksConnect(stream: Duplex, destination: Target, proxy: P
       type: proxy.scheme.startsWith('socks4') ? 4 : 5,
       ...(proxy.scheme.startsWith('socks4') ? { userId: proxy.username } : { userId: proxy.username, password: proxy.password }),
     },
-    timeout: Math.max(1, deadline - Date.now()),
+    // A backstop only: the dial's own clock (whose message says what it waited for) fires first.
+    timeout: Math.max(1, deadline - Date.now()) + 1000,
     existing_socket: stream,
   };
   let socket: Socket;
   const version = proxy.scheme.startsWith('socks4') ? 4 : 5;
   let replies: RepliesSeen | undefined;
+  let closed: ClosedWatch | undefined;
   try {
     const handshake = SocksClient.createConnection(options);
     // Watched beside the socks client: the proxy's reply codes are the facts a failure is explained by.
     replies = watchReplies(stream, version);
+    closed = watchClose(stream, label, target);
     // The previous hop handed the stream over paused; the socks client has attached its reader synchronously.
     stream.resume();
-    ({ socket } = await handshake);
+    ({ socket } = await Promise.race([handshake, closed.promise]));
   } catch (error) {
+    stream.destroy();
+    if (error instanceof ClosedBeforeAnswer) throw error;
     throw socksError(error as Error, proxy, target, attempt, replies?.seen() ?? {}, deadline);
   } finally {
     replies?.stop();
+    closed?.stop();
   }
   return captureEarlyBytes(socket);
+}
+
+interface ClosedWatch {
+  promise: Promise<never>;
+  stop(): void;
+}
+
+// The socks package waits for 'close' only, and a half-open stream (allowHalfOpen, which the tunnel needs) gets just
+// 'end' when the proxy hangs up: the handshake then sat out the whole --connect-timeout. A close before the reply is
+// the same fault as an HTTP proxy's and is named the same way (exit 3; failover moves on at once).
+function watchClose(stream: Duplex, label: string, target: string): ClosedWatch {
+  let received = 0;
+  let onEnd: () => void = () => {};
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+  };
+  const promise = new Promise<never>((_, reject) => {
+    onEnd = () => reject(new ClosedBeforeAnswer(label, target, received, true));
+  });
+  promise.catch(() => {}); // raced: a rejection after the handshake settled goes to nobody
+  stream.on('data', onData);
+  stream.once('end', onEnd);
+  stream.once('close', onEnd);
+  return {
+    promise,
+    stop: () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+    },
+  };
 }
 
 // The socks package re-emits bytes that arrived behind its reply with socket.emit('data') from a setImmediate and
@@ -144,7 +182,7 @@ function socksError(error: Error, proxy: ProxyEndpoint, target: string, attempt:
     });
   }
   if (attempt.timedOut || Date.now() >= deadline) {
-    return new BurrowError('unreachable', `the SOCKS proxy ${label} did not complete the handshake for ${target} in time`, {
+    return new BurrowError('unreachable', `timed out waiting for the SOCKS proxy ${label} to answer CONNECT ${target}`, {
       ...details,
       timedOut: true,
       hint: 'the proxy or the target is slow or unreachable; raise --connect-timeout if the network is just slow',

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { BurrowError } from '../errors.ts';
+import { BurrowError, describeError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { takeReads, type OnRead } from '../dial/socket-reads.ts';
 
@@ -84,12 +84,32 @@ function isPipeOrSocket(fd: number): boolean {
 
 const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
 
+/** What the tunnel leads to, for messages: the target host:port and the route ("direct" or the hops). */
+export interface TunnelLabel {
+  target: string;
+  route: string;
+}
+
+/**
+ * The line that goes with ssh's bare "Connection closed by remote host" when the target hung up before saying
+ * anything: the usual causes are a refusal that does not speak (sshd's MaxStartups, a firewall, a Teleport proxy).
+ */
+export function closedWithoutAWord(label: TunnelLabel): BurrowError {
+  const via = label.route === 'direct' ? 'directly' : `through ${label.route}`;
+  return new BurrowError('broken', `the target ${label.target} (reached ${via}) closed the connection without a word (0 bytes)`, {
+    target: label.target,
+    ...(label.route === 'direct' ? {} : { proxy: label.route }),
+    said: 'connection closed',
+    hint: "a server that refuses you without an answer: sshd's MaxStartups (too many unauthenticated connections), a firewall, or a Teleport proxy refusing you; check that the port is the service you expect (`burrow doctor HOST:PORT`)",
+  });
+}
+
 /**
  * Bridges stdin/stdout and the tunnel until both directions have ended: stdin's EOF becomes a FIN to the target
  * (and the target's answer is still read), the target's FIN ends stdout (and stdin still flows). OpenSSH ends a
  * session with SIGHUP, which is a normal end. Resolves; rejects only with a BurrowError of kind 'broken'.
  */
-export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
+export function relayStdio(tunnel: Duplex, log: Log, label: TunnelLabel): Promise<RelayResult> {
   // Both directions without pipe() where the source allows it: each read lands in the source's one buffer and is
   // written straight on (stdin -> tunnel always from a pipe or socket; tunnel -> stdout when the dial opened the
   // socket with reused-buffer reads, i.e. no TLS hop).
@@ -150,6 +170,8 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
     // left to type into a closed connection.
     tunnel.once('end', () => {
       log.debug('target closed its side: ending stdout');
+      // Said, not thrown: stdin may still flow (half-close), and ssh prints its own "Connection closed" beside it.
+      if (result.received === 0) log.error(describeError(closedWithoutAWord(label)));
       if (interactive) inputDone = true;
       endOutput(output, ownOutput);
     });
@@ -166,7 +188,9 @@ export function relayStdio(tunnel: Duplex, log: Log): Promise<RelayResult> {
       const code = error.code ?? error.message;
       finish(
         `tunnel error ${code}`,
-        new BurrowError('broken', `the tunnel broke after it was established: ${code} (after ${result.sent} bytes sent, ${result.received} received)`, {
+        new BurrowError('broken', `the tunnel to ${label.target} ${label.route === 'direct' ? '(direct)' : `through ${label.route}`} broke after it was established: ${code} (after ${result.sent} bytes sent, ${result.received} received)`, {
+          target: label.target,
+          ...(label.route === 'direct' ? {} : { proxy: label.route }),
           said: code,
           cause: error,
           hint: 'the proxy or the target reset the connection; a proxy with an idle or session time limit does this to long-lived tunnels (ssh -o ServerAliveInterval=30 keeps them busy)',
