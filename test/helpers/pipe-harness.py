@@ -92,6 +92,8 @@ def main():
                 os.close(in_w)
                 in_w = None
         for fd in readable:
+            if fd not in open_fds:
+                continue  # closed by a command earlier in this round (close-stdout)
             if fd == out_r:
                 chunk = os.read(out_r, 65536)
                 if chunk:
