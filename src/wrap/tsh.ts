@@ -4,8 +4,8 @@ import type { Log } from '../log.ts';
 import { configSecrets } from '../credentials/config.ts';
 import { withCredentials } from '../credentials/lookup.ts';
 import { describeHops, type DialOptions } from '../dial/dial.ts';
-import { sourceText, type RouteSourceKind } from '../route/plan.ts';
-import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.ts';
+import { sourceText, type RoutePlan, type RouteSourceKind } from '../route/plan.ts';
+import { policyFor, type RouteOptions } from '../route/policy.ts';
 import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
@@ -44,12 +44,11 @@ export interface TshOptions {
 const VARIABLE_KINDS: ReadonlySet<RouteSourceKind> = new Set(['flag-direct', 'flag-proxy', 'burrow-proxy', 'environment', 'loopback', 'none']);
 
 /** Why tsh cannot follow the route from variables alone, or undefined when it can. */
-export async function routeSourceTshCannotRead(routeOptions: RouteOptions, policy: RoutePolicy, address: TeleportAddress | undefined): Promise<string | undefined> {
+export function routeSourceTshCannotRead(routeOptions: RouteOptions, plan: RoutePlan | undefined): string | undefined {
   if (routeOptions.pac) return 'a PAC file (tsh cannot read it)';
   if (routeOptions.proxychainsConf) return 'a proxychains list (tsh cannot read it)';
   if (routeOptions.configFile) return `burrow's config file ${routeOptions.configFile} (tsh cannot read it)`;
-  if (!address) return undefined;
-  const plan = await policy.resolve({ host: address.host, port: address.port });
+  if (!plan) return undefined;
   if (plan.alternatives.length > 1) return `a route with ${plan.alternatives.length} alternatives (tsh takes one proxy)`;
   const source = plan.alternatives[0]?.source;
   const readable = source && (VARIABLE_KINDS.has(source.kind) || (source.kind === 'no-proxy' && source.list.from !== 'config'));
@@ -81,6 +80,8 @@ export interface TshPlan {
   mode: 'direct' | 'passthrough' | 'bridge';
   why: string;
   address?: TeleportAddress;
+  /** The route burrow's policy gives the Teleport proxy's address. */
+  route?: RoutePlan;
   probe?: ProbeVerdict & { cached?: boolean };
   /** Set when burrow sets TELEPORT_TLS_ROUTING_CONN_UPGRADE=true for tsh: the one line that says why. */
   connUpgrade?: string;
@@ -111,7 +112,9 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   let cannot = tshCannotUse(chain.hops, { credentialsFromElsewhere: fromElsewhere, privateCa });
   // Routes tsh cannot read from variables (a PAC file, burrow's config file, a proxychains list, failover between
   // alternatives) go through the bridge, whatever the variables say.
-  const elsewhere = await routeSourceTshCannotRead(routeOptions, policy, address);
+  // The route burrow takes to the Teleport proxy: the bridge dials it, and --dry-run shows it.
+  const route = address ? await policy.resolve({ host: address.host, port: address.port }) : undefined;
+  const elsewhere = routeSourceTshCannotRead(routeOptions, route);
   if (elsewhere) cannot = elsewhere;
 
   // The check (or what it found within the cache period): the SSH port, what the proxy demanded, TLS routing.
@@ -166,7 +169,7 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
     const noProxy = goNoProxy([chain.noProxy, ...addedNoProxy]);
     return { ...base, ...inBothCases(['HTTPS_PROXY', 'HTTP_PROXY'], url), ...(noProxy ? inBothCases(['NO_PROXY'], noProxy) : {}), ...extraEnv };
   };
-  return { tsh, args, mode, why, ...(address ? { address } : {}), ...(probe ? { probe } : {}), ...(connUpgrade ? { connUpgrade } : {}), addedNoProxy, bridgeRouteOptions, environment };
+  return { tsh, args, mode, why, ...(address ? { address } : {}), ...(route ? { route } : {}), ...(probe ? { probe } : {}), ...(connUpgrade ? { connUpgrade } : {}), addedNoProxy, bridgeRouteOptions, environment };
 }
 
 /** --dry-run's text: the mode, the check, the variables that change and the command line, credentials masked. */
@@ -178,6 +181,8 @@ export function describeTshPlan(plan: TshPlan, parentEnv: Readonly<Record<string
     `teleport proxy: ${plan.address ? `${formatHostPort(plan.address.host, plan.address.port)} (from ${plan.address.source})` : 'unknown (no --proxy, TELEPORT_PROXY or current profile)'}`,
     `route: ${plan.mode}: ${plan.why}`,
   ];
+  const first = plan.route?.alternatives[0];
+  if (first) lines.push(`burrow's route to it: ${describeHops(first.hops)} (from ${sourceText(first.source)})`);
   if (plan.probe) {
     const p = plan.probe;
     const asked = p.proxyAuth ? `, the proxy asked for ${p.proxyAuth.scheme === 'none' ? 'nothing' : p.proxyAuth.scheme}` : '';
