@@ -168,14 +168,24 @@ function concludeProxies(target: TargetJson, add: Add): void {
     const ntlm = schemes.some((s) => /^ntlm$/i.test(s));
     const negotiate = schemes.some((s) => /^negotiate$/i.test(s));
     const offered = schemes.length ? schemes.join(', ') : 'no scheme named';
-    if (!basic && (ntlm || negotiate)) {
-      const which = ntlm ? 'NTLM' : 'Negotiate (Kerberos)';
+    if (!basic && ntlm) {
+      // burrow speaks NTLM (and Negotiate): what is missing is the right user and password.
       add(
-        ntlm ? 'proxy-needs-ntlm' : 'proxy-needs-negotiate',
+        'proxy-needs-ntlm',
         'problem',
         null,
-        `your proxy ${path.via} needs ${which} (it offers ${offered}): not supported yet; run a local proxy that speaks it (cntlm, px) and point burrow at that`,
-        ['export HTTPS_PROXY=http://127.0.0.1:3128   # the local cntlm/px listener'],
+        path.credentials
+          ? `your proxy ${path.via} needs NTLM (it offers ${offered}) and rejects the credentials from ${path.source}: check the password, and the user name, which NTLM proxies often want as DOMAIN\\user (DOMAIN%5Cuser in a URL)`
+          : `your proxy ${path.via} needs NTLM (it offers ${offered}): burrow speaks it, given your Windows user and password; put them in the proxy URL, the user as DOMAIN%5Cuser`,
+        path.credentials ? [] : [proxyVariableLine({ ...path, credentials: true }).replace('USER:PASSWORD', 'DOMAIN%5CUSER:PASSWORD')],
+      );
+    } else if (!basic && negotiate) {
+      add(
+        'proxy-needs-negotiate',
+        'problem',
+        null,
+        `your proxy ${path.via} needs Negotiate (Kerberos) (it offers ${offered}): burrow speaks it with a Kerberos ticket and the optional kerberos package (npm install kerberos, built with libkrb5-dev); get a ticket with kinit, no password goes in the URL`,
+        ['kinit USER@REALM'],
       );
     } else if (path.credentials) {
       add('proxy-rejects-credentials', 'problem', null, `the proxy ${path.via} rejects the credentials from ${path.source} (it offers ${offered}): check the user name and password; percent-encode ":" "@" and spaces in the URL`);

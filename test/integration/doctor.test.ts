@@ -207,7 +207,7 @@ describe('burrow doctor (hermetic)', () => {
     expect(upgrades[0]!.lines).toEqual(['export TELEPORT_TLS_ROUTING_CONN_UPGRADE=true']);
   });
 
-  it('407 with NTLM and Negotiate offered: the schemes, and "needs NTLM: not supported yet"', async () => {
+  it('407 with NTLM and Negotiate offered: the schemes, and "needs NTLM" with the credentials to give', async () => {
     const proxy = await track(startConnectProxy({ auth: { user: 'u', password: 'secret-pw', schemes: ['NTLM', 'Negotiate'] } }));
     const port = await closedPort();
     const { code, report } = await doctor(['-x', proxy.url, `127.0.0.1:${port}`]);

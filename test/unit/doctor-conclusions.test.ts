@@ -97,12 +97,24 @@ describe('conclusions', () => {
     expect(find(r, 'use-no-proxy')!.lines).toEqual(['--no-proxy jump.ecmwf.int:22']);
   });
 
-  it('your proxy needs NTLM: not supported yet', () => {
+  it('your proxy needs NTLM: burrow speaks it, given DOMAIN\\user and a password', () => {
     const answer = { status_code: 407, status_line: 'HTTP/1.1 407 Proxy Authentication Required', auth_schemes: ['NTLM', 'Negotiate'], detail: null };
     const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, status: 'auth', proxy_answer: answer })])]);
     const c = find(r, 'proxy-needs-ntlm')!;
-    expect(c.text).toContain(`your proxy ${PROXY} needs NTLM (it offers NTLM, Negotiate): not supported yet`);
+    expect(c.text).toContain(`your proxy ${PROXY} needs NTLM (it offers NTLM, Negotiate): burrow speaks it`);
+    expect(c.text).not.toMatch(/not supported/);
+    expect(c.lines).toEqual(['export HTTPS_PROXY=http://DOMAIN%5CUSER:PASSWORD@proxy.corp:3128']);
     expect(codes(r)).toContain('unreachable');
+    const rejected = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, status: 'auth', credentials: true, proxy_answer: answer })])]);
+    expect(find(rejected, 'proxy-needs-ntlm')!.text).toContain('rejects the credentials from HTTPS_PROXY');
+  });
+
+  it('your proxy needs Negotiate: a Kerberos ticket, no password', () => {
+    const answer = { status_code: 407, status_line: 'HTTP/1.1 407 Proxy Authentication Required', auth_schemes: ['Negotiate'], detail: null };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, status: 'auth', proxy_answer: answer })])]);
+    const c = find(r, 'proxy-needs-negotiate')!;
+    expect(c.text).toContain('burrow speaks it with a Kerberos ticket');
+    expect(c.lines).toEqual(['kinit USER@REALM']);
   });
 
   it('a 407 offering Basic without credentials asks for them, with placeholders only', () => {
