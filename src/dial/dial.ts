@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError, isBurrowError, withDetails } from '../errors.ts';
 import { sourceText, type RouteAlternative, type RoutePlan } from '../route/plan.ts';
-import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
+import { displayProxy, type ProxyEndpoint, formatHops } from '../route/proxy-url.ts';
 import { formatTarget, type Target } from '../route/target.ts';
 import type { DialAttempt, DialOptions } from './context.ts';
 import { httpConnect, httpForward } from './http-connect.ts';
@@ -34,14 +34,14 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
   for (const [index, alternative] of plan.alternatives.entries()) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      options.log.info('route alternative skipped: no time left', { target: formatTarget(plan.target), alternative: index + 1, route: describeHops(alternative.hops) });
+      options.log.info('route alternative skipped: no time left', { target: formatTarget(plan.target), alternative: index + 1, route: formatHops(alternative.hops) });
       continue;
     }
     const cut = index < count - 1 && perAlternativeMs < remaining;
     const limitMs = cut ? perAlternativeMs : remaining;
     try {
       const stream = await dialWithSkips(plan.target, alternative, { ...options, connectTimeoutMs: limitMs });
-      if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: describeHops(alternative.hops), source: sourceText(alternative.source) });
+      if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: formatHops(alternative.hops), source: sourceText(alternative.source) });
       return { stream, alternative };
     } catch (error) {
       if (!isBurrowError(error)) throw error;
@@ -53,10 +53,10 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
           target: formatTarget(plan.target),
           alternative: index + 1,
           of: count,
-          route: describeHops(alternative.hops),
+          route: formatHops(alternative.hops),
           source: sourceText(alternative.source),
           error: failure.message,
-          ...(index < count - 1 ? { next: describeHops(plan.alternatives[index + 1]!.hops) } : {}),
+          ...(index < count - 1 ? { next: formatHops(plan.alternatives[index + 1]!.hops) } : {}),
         });
       }
     }
@@ -112,15 +112,12 @@ function perAlternativeTimeout(error: BurrowError): BurrowError {
 }
 
 function withTriedRoutes(worst: BurrowError, plan: RoutePlan, failures: Array<BurrowError | undefined>): BurrowError {
-  const tried = plan.alternatives.map((a, i) => `${describeHops(a.hops)}: ${failures[i]?.said ?? failures[i]?.kind ?? 'not tried (no time left)'}`);
+  const tried = plan.alternatives.map((a, i) => `${formatHops(a.hops)}: ${failures[i]?.said ?? failures[i]?.kind ?? 'not tried (no time left)'}`);
   return withDetails(worst, {
     hint: `${worst.hint ? `${worst.hint}. ` : ''}All ${plan.alternatives.length} route alternatives failed (${tried.join('; ')}); \`burrow route\` shows where they come from`,
   });
 }
 
-export function describeHops(hops: ProxyEndpoint[]): string {
-  return hops.length === 0 ? 'direct' : hops.map(displayProxy).join(' -> ');
-}
 
 async function dialAlternative(target: Target, alternative: RouteAlternative, options: DialOptions): Promise<Duplex> {
   const controller = new AbortController();
@@ -158,10 +155,10 @@ async function dialAlternative(target: Target, alternative: RouteAlternative, op
   }
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const log = options.log;
-  log.debug('dialing', { target: formatTarget(target), route: describeHops(alternative.hops), source: sourceText(alternative.source) });
+  log.debug('dialing', { target: formatTarget(target), route: formatHops(alternative.hops), source: sourceText(alternative.source) });
   try {
     const stream = await withTimeout(walk(target, alternative.hops, attempt, deadline), attempt, controller.signal);
-    log.info('tunnel open', { target: formatTarget(target), route: describeHops(alternative.hops) });
+    log.info('tunnel open', { target: formatTarget(target), route: formatHops(alternative.hops) });
     return stream;
   } catch (error) {
     for (const socket of attempt.sockets) socket.destroy();

@@ -1,3 +1,4 @@
+import { printable } from '../route/target.ts';
 // A bounded, tolerant parser for a proxy's answer to CONNECT (REFERENCE.md §3):
 // - HTTP/1.0 and HTTP/1.1, any status, a status line with or without a reason phrase;
 // - headers split across packets (the caller feeds the growing buffer again), CRLF or bare LF line ends;
@@ -103,5 +104,5 @@ function describeForeignBytes(buffer: Buffer): string {
 }
 
 function visible(text: string): string {
-  return text.slice(0, 200).replace(/[\u0000-\u001f\u007f-\u00ff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return printable(text.slice(0, 200), { nonAscii: true });
 }

@@ -1,6 +1,6 @@
 import { sourceText } from '../route/plan.ts';
 import type { RoutePolicy } from '../route/policy.ts';
-import { displayProxy } from '../route/proxy-url.ts';
+import { formatHops } from '../route/proxy-url.ts';
 import type { Candidate } from './probes/path.ts';
 
 export const DIRECT: Candidate = { via: 'direct', hops: [], source: 'direct' };
@@ -14,7 +14,7 @@ export function proxyCandidates(policy: RoutePolicy): Candidate[] {
   const found: Candidate[] = [];
   for (const named of policy.namedProxies()) {
     const source = sourceText(named.source);
-    const via = named.hops.map(displayProxy).join(' -> ');
+    const via = formatHops(named.hops);
     const same = found.find((c) => c.via === via);
     if (!same) found.push({ via, hops: named.hops, source });
     else if (!same.source.split(', ').includes(source)) same.source = `${same.source}, ${source}`;

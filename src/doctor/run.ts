@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { withPlanCredentials } from '../credentials/config.ts';
 import type { DialOptions } from '../dial/dial.ts';
-import { displayProxy, hasCredentials } from '../route/proxy-url.ts';
+import { displayProxy, hasCredentials, formatHops } from '../route/proxy-url.ts';
 import { planToJson, sourceText, type RoutePlan } from '../route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import { formatTarget, parseHostPort, type Target } from '../route/target.ts';
@@ -89,7 +89,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const addTarget = (target: Target, derivedFrom: string | null, plan: RoutePlan) => {
     const name = formatTarget(target);
     if (report.targets.some((t) => t.target === name)) return;
-    const routeHops = plan.alternatives[0]?.hops.map(displayProxy).join(' -> ') || 'direct';
+    const routeHops = formatHops(plan.alternatives[0]?.hops ?? []);
     const entry: TargetJson = {
       target: name,
       host: target.host,
@@ -111,8 +111,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const candidates = [DIRECT, ...input.candidates];
     // A config rule or a PAC answer may name proxies that no flag or variable does: try those too.
     for (const alternative of plan.alternatives) {
-      const via = alternative.hops.map(displayProxy).join(' -> ');
-      if (via !== '' && !candidates.some((c) => c.via === via)) candidates.push({ via, hops: alternative.hops, source: sourceText(alternative.source) });
+      const via = formatHops(alternative.hops);
+      if (via !== 'direct' && !candidates.some((c) => c.via === via)) candidates.push({ via, hops: alternative.hops, source: sourceText(alternative.source) });
     }
     // The route's path is always tried, even when it is not among the candidates (it always is today).
     for (const candidate of candidates) {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { isBurrowError, type BurrowError } from '../errors.ts';
-import { makeTarget, printable, type Target } from '../route/target.ts';
+import { makeTarget, printable, splitHostPort, type Target } from '../route/target.ts';
 
 // The request head a local HTTP proxy receives, parsed by one pure function (table-tested like the CONNECT
 // response parser). Strict on purpose: the head's bytes go on to another proxy or server, so a bare CR or LF, a
@@ -72,21 +72,14 @@ export function parseProxyRequestHead(head: string): ParsedRequest {
 
 /** `host:port` or `[v6]:port`, as in a CONNECT request target. An error message when it is not one. */
 export function parseAuthority(text: string): Target | string {
-  let host: string;
-  let port: string;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close < 0 || text[close + 1] !== ':') return `bad CONNECT target "${printable(text.slice(0, 100))}"`;
-    host = text.slice(1, close);
-    port = text.slice(close + 2);
-    if (isIP(host) !== 6) return `"${printable(host)}" in brackets is not an IPv6 address`;
-  } else {
-    const colon = text.lastIndexOf(':');
-    if (colon <= 0) return `CONNECT target "${printable(text.slice(0, 100))}" has no port`;
-    host = text.slice(0, colon);
-    port = text.slice(colon + 1);
-    if (host.includes(':')) return `CONNECT target "${printable(text.slice(0, 100))}": an IPv6 address must be in brackets`;
+  if (text.startsWith('[') && !/^\[[^\]]*\]:/.test(text)) return `bad CONNECT target "${printable(text.slice(0, 100))}"`;
+  const { host, port, bracketed } = splitHostPort(text);
+  if (bracketed && isIP(host) !== 6) return `"${printable(host)}" in brackets is not an IPv6 address`;
+  if (port === undefined || host === '') {
+    if (!bracketed && host.includes(':')) return `CONNECT target "${printable(text.slice(0, 100))}": an IPv6 address must be in brackets`;
+    return `CONNECT target "${printable(text.slice(0, 100))}" has no port`;
   }
+  if (!bracketed && host.includes(':')) return `CONNECT target "${printable(text.slice(0, 100))}": an IPv6 address must be in brackets`;
   try {
     return makeTarget(host, port);
   } catch (error) {

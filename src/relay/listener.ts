@@ -1,13 +1,14 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { BurrowError, isBurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
-import { dial, describeHops, type Connection, type DialOptions } from '../dial/dial.ts';
+import { dial, type Connection, type DialOptions } from '../dial/dial.ts';
 import type { Environment } from '../route/environment.ts';
 import type { RoutePlan } from '../route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../route/policy.ts';
-import type { Target } from '../route/target.ts';
+import { formatHostPort, type Target } from '../route/target.ts';
 import { formatListen, isLoopbackAddress, type ListenAddress } from './forward-spec.ts';
 import type { Splice, SpliceResult } from './splice.ts';
+import { formatHops } from '../route/proxy-url.ts';
 
 // What -L, -D and --http share: a TCP listener, independent connections with ids, the per-connection log line,
 // --max-connections, and a drain on shutdown. The protocol of each listener is its `handle` function; the way out
@@ -113,7 +114,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     const record: ConnectionRecord = {
       id,
       listener: options.name,
-      client: `${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${socket.remotePort ?? 0}`,
+      client: formatHostPort(clientHost, socket.remotePort ?? 0),
       clientIsLoopback: isLoopbackAddress(clientHost),
       started: Date.now(),
     };
@@ -233,9 +234,9 @@ export async function openTunnel(router: Router, target: Target, record: Connect
   let plan: RoutePlan;
   try {
     plan = await router.route(target);
-    record.route = describeHops(plan.alternatives[0]?.hops ?? []);
+    record.route = formatHops(plan.alternatives[0]?.hops ?? []);
     const connection = await router.dial(plan, extra);
-    record.route = describeHops(connection.alternative.hops);
+    record.route = formatHops(connection.alternative.hops);
     return connection;
   } catch (error) {
     const burrowError = isBurrowError(error) ? error : new BurrowError('internal', String(error instanceof Error ? error.message : error));

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { ProxyScheme } from './proxy-url.ts';
+import { bracketHost, formatHostPort, splitHostPort } from './target.ts';
 
 // FindProxyForURL's answer: "PROXY a:3128; SOCKS5 b:1080; DIRECT" — entries separated by ";", each a keyword and
 // (except DIRECT) a host:port, tried in order (Netscape's PAC format). Pure, so its edge cases are one table.
@@ -66,7 +67,7 @@ export function parsePacAnswer(answer: unknown): PacAnswer {
       problems.push(`"${item}": ${parsed}; skipped`);
       continue;
     }
-    const text = `${scheme}://${isIP(parsed.host) === 6 ? `[${parsed.host}]` : parsed.host}:${parsed.port}`;
+    const text = `${scheme}://${formatHostPort(parsed.host, parsed.port)}`;
     if (seen.has(text)) continue;
     seen.add(text);
     entries.push({ kind: 'proxy', scheme, host: parsed.host, port: parsed.port, text });
@@ -77,19 +78,7 @@ export function parsePacAnswer(answer: unknown): PacAnswer {
 }
 
 function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | string {
-  let host: string;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2];
-  } else if (isIP(text) === 6) {
-    host = text;
-  } else {
-    const colon = text.lastIndexOf(':');
-    host = colon < 0 ? text : text.slice(0, colon);
-    portText = colon < 0 ? undefined : text.slice(colon + 1);
-  }
+  const { host, port: portText } = splitHostPort(text);
   if (host === '' || /[\s/\\?#@\u0000-\u001f\u007f]/.test(host) || (host.includes(':') && isIP(host) !== 6)) return `"${text}" is not a valid HOST:PORT`;
   if (portText === undefined) return { host: host.toLowerCase(), port: defaultPort };
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return `port "${portText}" is not a number from 1 to 65535`;
@@ -98,7 +87,7 @@ function parseHostPort(text: string, defaultPort: number): { host: string; port:
 
 /** The URL burrow passes to FindProxyForURL for a TCP target: http:// for port 80, else https:// (port 443 omitted). */
 export function pacUrlFor(host: string, port: number): string {
-  const shown = isIP(host) === 6 ? `[${host}]` : host;
+  const shown = bracketHost(host);
   if (port === 80) return `http://${shown}/`;
   if (port === 443) return `https://${shown}/`;
   return `https://${shown}:${port}/`;

@@ -32,7 +32,7 @@ import { isLoopbackTarget, matchNoProxy, parseNoProxy, type NoProxyList } from '
 import type { NoProxyName, RouteAlternative, RoutePlan, RouteSource } from './plan.ts';
 import type { PacScript } from './pac.ts';
 import type { ProxychainsConf } from './proxychains.ts';
-import { displayProxy, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
+import { displayProxy, formatHops, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
 import { formatPorts, matchRules, namesTargetExactly } from './rules.ts';
 import { formatTarget, printable, type Target } from './target.ts';
 import { usageError } from '../errors.ts';
@@ -296,7 +296,7 @@ function environmentSource(kind: 'burrow-proxy' | 'environment', variable: Envir
       if (isLoopbackTarget(target.host)) return [loopbackRoute(target, 'environment')];
       const exemption = noProxyExemption(noProxy, target, walk);
       if (exemption) return [exemption];
-      const via = chain.map(displayProxy).join(' then ');
+      const via = formatHops(chain, ' then ');
       const exception = noProxy ? `, and no ${noProxy.name.name} entry matches ${formatTarget(target)}` : '';
       return [{ hops: chain, source: { kind, variable: variable.name }, reason: `${variable.name} is set to ${via}${exception}` }];
     },
@@ -378,9 +378,7 @@ function parseVariableHops(variable: EnvironmentValue): ProxyEndpoint[] {
   return texts.map((text) => parseProxyUrl(text, variable.name));
 }
 
-function describe(hops: ProxyEndpoint[]): string {
-  return hops.length === 0 ? 'direct' : hops.map(displayProxy).join(' then ');
-}
+const describe = (hops: ProxyEndpoint[]): string => formatHops(hops, ' then ');
 
 function hopWarnings(hops: ProxyEndpoint[], origin: string): string[] {
   const warnings: string[] = [];

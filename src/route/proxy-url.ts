@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { usageError } from '../errors.ts';
 import { registerSecret } from '../secrets.ts';
+import { formatHostPort } from './target.ts';
 
 export const PROXY_SCHEMES = ['http', 'https', 'socks4', 'socks4a', 'socks5', 'socks5h'] as const;
 export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
@@ -84,8 +85,15 @@ function decodeUserinfo(value: string, origin: string): string {
 
 /** The proxy as it may be shown anywhere: scheme://host:port, never credentials. */
 export function displayProxy(proxy: ProxyEndpoint): string {
-  const host = isIP(proxy.host) === 6 ? `[${proxy.host}]` : proxy.host;
-  return `${proxy.scheme}://${host}:${proxy.port}`;
+  return `${proxy.scheme}://${formatHostPort(proxy.host, proxy.port)}`;
+}
+
+/**
+ * A route's hops for people, first hop first: "direct" when there are none. `joiner` is " -> " in tables and logs,
+ * " then " inside a sentence (a route's reason).
+ */
+export function formatHops(hops: ProxyEndpoint[], joiner: ' -> ' | ' then ' = ' -> '): string {
+  return hops.length === 0 ? 'direct' : hops.map(displayProxy).join(joiner);
 }
 
 export function hasCredentials(proxy: ProxyEndpoint): boolean {

@@ -4,7 +4,7 @@ import { BurrowError } from '../errors.ts';
 import { registerSecret } from '../secrets.ts';
 import { cidrContains, parseCidr, parseIp, type Cidr } from './ip.ts';
 import type { RouteAlternative } from './plan.ts';
-import { displayProxy, type ProxyEndpoint } from './proxy-url.ts';
+import { type ProxyEndpoint, formatHops } from './proxy-url.ts';
 import type { Target } from './target.ts';
 
 // `--proxychains-conf FILE`: brings an existing proxychains(-ng) setup along. Read: the chain type (strict_chain,
@@ -170,10 +170,10 @@ export function proxychainsAlternative(conf: ProxychainsConf, random: () => numb
     return {
       hops: picked,
       source: { kind: 'proxychains' },
-      reason: `random_chain in ${where}: ${picked.map(displayProxy).join(' then ')}, picked at random (chain_len ${conf.chainLen}) from ${all.length} proxies`,
+      reason: `random_chain in ${where}: ${formatHops(picked, ' then ')}, picked at random (chain_len ${conf.chainLen}) from ${all.length} proxies`,
     };
   }
-  const list = all.map(displayProxy).join(' then ');
+  const list = formatHops(all, ' then ');
   if (conf.chain === 'strict_chain') {
     return { hops: all, source: { kind: 'proxychains' }, reason: `strict_chain in ${where}: ${list}, every hop required` };
   }

@@ -43,12 +43,22 @@ export function makeTarget(host: string, port: string | number): Target {
  */
 export function parseHostPort(text: string, defaultPort?: number): Target {
   const trimmed = text.trim();
-  const bracketed = /^\[([^\]]*)\](?::(\d*))?$/.exec(trimmed);
-  if (bracketed) return withPort(bracketed[1]!, bracketed[2], defaultPort, trimmed);
-  if (isIP(trimmed) === 6) return withPort(trimmed, undefined, defaultPort, trimmed);
-  const colon = trimmed.lastIndexOf(':');
-  if (colon < 0) return withPort(trimmed, undefined, defaultPort, trimmed);
-  return withPort(trimmed.slice(0, colon), trimmed.slice(colon + 1), defaultPort, trimmed);
+  const { host, port } = splitHostPort(trimmed);
+  return withPort(host, port, defaultPort, trimmed);
+}
+
+/**
+ * The one host:port splitter (syntax only; callers validate): "[v6]:port" and "[v6]" by the brackets, a bare IPv6
+ * literal as a host without port, anything else at its last colon. `bracketed` tells whether the host was in
+ * brackets (CONNECT's request target requires them for IPv6).
+ */
+export function splitHostPort(text: string): { host: string; port?: string; bracketed: boolean } {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, ...(bracketed[2] !== undefined ? { port: bracketed[2] } : {}), bracketed: true };
+  if (isIP(text) === 6) return { host: text, bracketed: false };
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: text, bracketed: false };
+  return { host: text.slice(0, colon), port: text.slice(colon + 1), bracketed: false };
 }
 
 function withPort(host: string, port: string | undefined, defaultPort: number | undefined, text: string): Target {
@@ -64,16 +74,25 @@ function checkPortNumber(port: number): number {
   return port;
 }
 
+/** A host as it goes in a URL or before ":port": IPv6 literals in brackets, anything else as it is. */
+export function bracketHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
 /** host:port with IPv6 literals bracketed, as CONNECT's request target and Host header want it. */
 export function formatHostPort(host: string, port: number): string {
-  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return `${bracketHost(host)}:${port}`;
 }
 
 export function formatTarget(target: Target): string {
   return formatHostPort(target.host, target.port);
 }
 
-/** Makes control characters visible in messages instead of letting them act on the terminal. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/**
+ * Makes control characters visible (\\xNN) in messages instead of letting them act on the terminal. `nonAscii`:
+ * also every byte above 0x7f, for text decoded as latin1 from a peer that should have sent ASCII.
+ */
+export function printable(text: string, { nonAscii = false }: { nonAscii?: boolean } = {}): string {
+  const pattern = nonAscii ? /[\u0000-\u001f\u007f-\u00ff]/g : /[\u0000-\u001f\u007f-\u009f]/g;
+  return text.replace(pattern, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { ProxyAuthFact } from '../dial/context.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
+import { bracketHost } from '../route/target.ts';
 
 // What tsh can do with a proxy itself (REFERENCE.md §1, §6): Go's net/http reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY
 // (upper case first, never ALL_PROXY); schemes http, https and socks5; Basic auth from the URL's userinfo only, sent
@@ -40,7 +40,7 @@ export function describeSeenAuth(seen: Pick<ProxyAuthFact, 'scheme'>): string {
 
 /** The proxy as a URL Go parses: scheme, percent-encoded userinfo, bracketed IPv6, explicit port. */
 export function goProxyUrl(hop: ProxyEndpoint): string {
-  const host = isIP(hop.host) === 6 ? `[${hop.host}]` : hop.host;
+  const host = bracketHost(hop.host);
   let userinfo = '';
   if (hop.username !== undefined || hop.password !== undefined) {
     userinfo = encodeURIComponent(hop.username ?? '');

@@ -1,4 +1,4 @@
-import { dial, describeHops, type DialOptions } from '../dial/dial.ts';
+import { dial, type DialOptions } from '../dial/dial.ts';
 import { isBurrowError } from '../errors.ts';
 import { resolveRoute, type RouteOptions } from '../route/policy.ts';
 import { formatTarget, parseHostPort as parseTargetText, type Target } from '../route/target.ts';
@@ -6,6 +6,7 @@ import type { TeleportAddress } from './address.ts';
 import { pingTeleport } from './ping.ts';
 import { checkTlsRouting } from './tls-routing-check.ts';
 import type { ProbeVerdict } from './probe-cache.ts';
+import { formatHops } from '../route/proxy-url.ts';
 
 // `burrow tsh`'s SSH-port check (REFERENCE.md §1): /webapi/ping for the SSH address (and, on the way, what the proxy
 // demanded); when TLS routing is off, that port through the route and, if the proxy refuses it, directly; when it is
@@ -68,7 +69,7 @@ export async function checkSshPort(address: TeleportAddress, routeOptions: Route
   } catch (error) {
     proxyFailure = error;
   }
-  const via = describeHops(alternative.hops);
+  const via = formatHops(alternative.hops);
   try {
     const connection = await dial({ target: ssh, alternatives: [{ hops: [], source: { kind: 'probe', text: 'probe' }, reason: 'direct check' }], warnings: [] }, dialOptions);
     connection.stream.destroy();

@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import type { Log } from '../log.ts';
 import { configSecrets } from '../credentials/config.ts';
 import { withCredentials } from '../credentials/lookup.ts';
-import { describeHops, type DialOptions } from '../dial/dial.ts';
+import type { DialOptions } from '../dial/dial.ts';
 import { sourceText, type RoutePlan, type RouteSourceKind } from '../route/plan.ts';
 import { policyFor, type RouteOptions } from '../route/policy.ts';
 import { formatHostPort } from '../route/target.ts';
@@ -15,6 +15,7 @@ import { checkSshPort } from '../teleport/ssh-port-check.ts';
 import { CONN_UPGRADE_VARIABLE } from '../teleport/tls-routing-check.ts';
 import { bridgeEnvironment, environmentChanges, inBothCases, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
 import { runChild, startBridge, upstreamSecrets } from './exec.ts';
+import { formatHops } from '../route/proxy-url.ts';
 
 // `burrow tsh [opts] -- [TSH ARGS…]` (REFERENCE.md §1, §6). tsh is Go: it honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY
 // with Go's rules, speaks http/https/socks5, sends Basic from the URL up front and treats a 407 as an error.
@@ -121,7 +122,7 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   let probe: TshPlan['probe'];
   if (address) {
     const store = probeStore(env);
-    const key = `${formatHostPort(address.host, address.port)} via ${describeHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
+    const key = `${formatHostPort(address.host, address.port)} via ${formatHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
     const cached = store.get(key)?.value;
     if (cached) probe = { ...cached, cached: true };
     else if (!options.noProbe) {
@@ -140,14 +141,14 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
     mode === 'direct'
       ? `no proxy (${chainSource})`
       : mode === 'passthrough'
-        ? `${describeHops(chain.hops)} from ${chainSource}: tsh uses it itself; ${probe?.proxyAuth ? describeSeenAuth(probe.proxyAuth) : 'it is a socks5 proxy'}`
-        : `${chain.hops.length ? `${describeHops(chain.hops)} from ${chainSource}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
+        ? `${formatHops(chain.hops)} from ${chainSource}: tsh uses it itself; ${probe?.proxyAuth ? describeSeenAuth(probe.proxyAuth) : 'it is a socks5 proxy'}`
+        : `${chain.hops.length ? `${formatHops(chain.hops)} from ${chainSource}` : 'the route'} is ${cannot}: tsh goes through burrow's bridge`;
 
   // TLS routing through something that strips Teleport's ALPN: tsh needs the connection upgrade.
   let connUpgrade: TshPlan['connUpgrade'];
   if (probe?.connUpgrade && env[CONN_UPGRADE_VARIABLE] === undefined) {
     extraEnv[CONN_UPGRADE_VARIABLE] = 'true';
-    connUpgrade = `TLS routing through ${describeHops(chain.hops)}: ${probe.tlsRoutingSeen ?? 'Teleport\'s ALPN does not survive the route'}; set ${CONN_UPGRADE_VARIABLE}=true for tsh (its connection upgrade)`;
+    connUpgrade = `TLS routing through ${formatHops(chain.hops)}: ${probe.tlsRoutingSeen ?? 'Teleport\'s ALPN does not survive the route'}; set ${CONN_UPGRADE_VARIABLE}=true for tsh (its connection upgrade)`;
   }
   const addedNoProxy = probe?.verdict === 'direct' && probe.noProxyEntry ? [probe.noProxyEntry] : [];
   const bridgeRouteOptions: RouteOptions = addedNoProxy.length
@@ -182,7 +183,7 @@ export function describeTshPlan(plan: TshPlan, parentEnv: Readonly<Record<string
     `route: ${plan.mode}: ${plan.why}`,
   ];
   const first = plan.route?.alternatives[0];
-  if (first) lines.push(`burrow's route to it: ${describeHops(first.hops)} (from ${sourceText(first.source)})`);
+  if (first) lines.push(`burrow's route to it: ${formatHops(first.hops)} (from ${sourceText(first.source)})`);
   if (plan.probe) {
     const p = plan.probe;
     const asked = p.proxyAuth ? `, the proxy asked for ${p.proxyAuth.scheme === 'none' ? 'nothing' : p.proxyAuth.scheme}` : '';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { usageError } from '../../errors.ts';
-import { describeHops } from '../../dial/dial.ts';
 import { sourceText, type RoutePlan } from '../../route/plan.ts';
 import { formatTarget } from '../../route/target.ts';
 import { registerSecret } from '../../secrets.ts';
@@ -10,6 +9,7 @@ import { makeRouter, newLimits, type RunningListener } from '../../relay/listene
 import { startProxyServer } from '../../relay/proxy-server.ts';
 import type { Credentials } from '../../relay/socks-server.ts';
 import { routeAndDialFrom, type CommonValues, type CommandContext } from '../options.ts';
+import { formatHops } from '../../route/proxy-url.ts';
 
 // `burrow forward`: long-running, like `ssh -N -L`. Thin: parse the specs, start the listeners (relay/), print one
 // line per listener, and on SIGINT/SIGTERM stop accepting and drain.
@@ -90,7 +90,7 @@ export async function runForward(values: ForwardValues, context: CommandContext)
   // Resolve once up front: a bad proxy URL or variable is a start-up error (exit 2), not a failure per connection.
   const describeRoute = (plan: RoutePlan) => {
     const alternative = plan.alternatives[0];
-    return alternative ? `${describeHops(alternative.hops)} (${sourceText(alternative.source)})` : 'no route';
+    return alternative ? `${formatHops(alternative.hops)} (${sourceText(alternative.source)})` : 'no route';
   };
   const lines: string[] = [];
   for (const spec of locals) {

@@ -1,5 +1,5 @@
 import { withPlanCredentials } from '../../credentials/config.ts';
-import { displayProxy } from '../../route/proxy-url.ts';
+import { formatHops } from '../../route/proxy-url.ts';
 import { planToJson, sourceText, type RoutePlan } from '../../route/plan.ts';
 import { resolveRoute } from '../../route/policy.ts';
 import { formatTarget, makeTarget } from '../../route/target.ts';
@@ -9,7 +9,7 @@ export function planToText(plan: RoutePlan): string {
   const lines = [`target   ${formatTarget(plan.target)}`];
   plan.alternatives.forEach((alternative, index) => {
     const label = plan.alternatives.length > 1 ? `route ${index + 1}` : 'route';
-    const hops = alternative.hops.length ? alternative.hops.map(displayProxy).join(' -> ') : 'direct';
+    const hops = formatHops(alternative.hops);
     lines.push(`${label.padEnd(8)} ${hops}   (from ${sourceText(alternative.source)})`);
     lines.push(`why      ${alternative.reason}`);
     if (alternative.rule) lines.push(`rule     ${alternative.rule.file}:${alternative.rule.line}${alternative.rule.rule === 'default' ? ' (default)' : ` (rule ${alternative.rule.rule})`}`);

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { printable } from '../../route/target.ts';
 
 export type FirstBytes = { kind: 'data'; bytes: Buffer } | { kind: 'silent' } | { kind: 'closed' };
 
@@ -48,5 +49,5 @@ export function readFirstBytes(stream: Duplex, waitMs: number, signal: AbortSign
 /** The first line, printable and short, for the report. */
 export function firstLine(bytes: Buffer): string {
   const line = bytes.toString('latin1').split(/\r?\n/)[0] ?? '';
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 100);
+  return printable(line).slice(0, 100);
 }
