@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
+import { bodyFraming, takeBody } from './http-framing.ts';
 import { headerValues, type ConnectResponse } from './parse-connect-response.ts';
 
 // Skipping the body of a 407 so that the next authentication leg can use the same connection (NTLM and Negotiate
@@ -20,8 +21,7 @@ export function keepsConnection(response: ConnectResponse): boolean {
 
 /** Consumes the body; resolves with whatever arrived after it (the start of the next answer, if pipelined). */
 export function drainBody(stream: Duplex, response: ConnectResponse, initial: Buffer): Promise<Buffer> {
-  const chunked = headerValues(response, 'transfer-encoding').some((v) => /chunked/i.test(v));
-  const length = Number(headerValues(response, 'content-length')[0] ?? '0');
+  let framing = bodyFraming(headerValues(response, 'transfer-encoding'), headerValues(response, 'content-length')[0]);
   return new Promise((resolve, reject) => {
     let buffer = initial;
     let total = 0;
@@ -35,54 +35,25 @@ export function drainBody(stream: Duplex, response: ConnectResponse, initial: Bu
       reject(new BurrowError('refused', message, { said: response.statusLine }));
     };
     const step = (): boolean => {
-      if (!chunked) {
-        if (buffer.length >= length) {
-          finish(buffer.subarray(length));
-          return true;
-        }
-        return false;
+      const { take, state } = takeBody(framing, buffer, (data) => (total += data.length));
+      framing = state;
+      if (total > MAX_BODY_BYTES) {
+        fail('the proxy\'s 407 body is larger than 1 MiB');
+        return true;
       }
-      // chunked: SIZE[;ext]\r\n DATA \r\n ... 0\r\n [trailers] \r\n
-      for (;;) {
-        const lineEnd = buffer.indexOf('\r\n');
-        if (lineEnd < 0) return false;
-        const size = parseInt(buffer.subarray(0, lineEnd).toString('latin1').split(';')[0]!.trim(), 16);
-        if (Number.isNaN(size)) {
-          fail('the proxy sent a malformed chunked body with its 407');
-          return true;
-        }
-        if (size > MAX_BODY_BYTES) {
-          fail('the proxy\'s 407 body is larger than 1 MiB');
-          return true;
-        }
-        if (size === 0) {
-          const end = buffer.indexOf('\r\n\r\n', lineEnd);
-          if (end === lineEnd) {
-            finish(buffer.subarray(lineEnd + 4));
-            return true;
-          }
-          // trailers end with an empty line
-          const afterTrailers = buffer.indexOf('\r\n\r\n', lineEnd + 2);
-          if (afterTrailers < 0) return false;
-          finish(buffer.subarray(afterTrailers + 4));
-          return true;
-        }
-        if (buffer.length < lineEnd + 2 + size + 2) return false;
-        total += size;
-        if (total > MAX_BODY_BYTES) {
-          fail('the proxy\'s 407 body is larger than 1 MiB');
-          return true;
-        }
-        buffer = buffer.subarray(lineEnd + 2 + size + 2);
+      if (state.kind === 'invalid') {
+        fail(`the proxy's 407 body is malformed: ${state.reason}`);
+        return true;
       }
+      if (state.kind === 'done') {
+        finish(buffer.subarray(take));
+        return true;
+      }
+      buffer = Buffer.alloc(0);
+      return false;
     };
     const onData = (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      // Whatever the framing claims (an endless chunk-size line, endless trailers), never hold more than this.
-      if (buffer.length > MAX_BODY_BYTES + 16 * 1024) {
-        fail('the proxy\'s 407 answer goes on past 1 MiB');
-        return;
-      }
+      buffer = chunk;
       step();
     };
     const onEnd = () => fail('the proxy closed the connection in the middle of its 407 answer');

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { formatHostPort, parseHostPort } from '../route/target.ts';
+import { takeBody } from '../dial/http-framing.ts';
 
 // Teleport's /webapi/ping (REFERENCE.md §1): the request over an open TLS session and the parser of its answer.
 // Shared by `burrow tsh`'s SSH-port check (ping.ts, through the route) and `burrow doctor` (on a probe's tunnel).
@@ -64,17 +65,11 @@ export function parsePingResponse(raw: Buffer, host: string, port: number): Tele
   return teleportFromPing(json, host, port);
 }
 
+/** The data of a chunked body (the one decoder, dial/http-framing.ts); what follows a broken framing is dropped. */
 function dechunk(body: string): string {
-  let out = '';
-  let rest = body;
-  for (;;) {
-    const lineEnd = rest.indexOf('\r\n');
-    if (lineEnd < 0) return out;
-    const size = parseInt(rest.slice(0, lineEnd), 16);
-    if (!Number.isFinite(size) || size <= 0) return out;
-    out += rest.slice(lineEnd + 2, lineEnd + 2 + size);
-    rest = rest.slice(lineEnd + 2 + size + 2);
-  }
+  const data: Buffer[] = [];
+  takeBody({ kind: 'chunk-size', line: '' }, Buffer.from(body, 'utf8'), (part) => data.push(part));
+  return Buffer.concat(data).toString('utf8');
 }
 
 type Json = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { oneRequestFilter, requestBody, takeBody, type BodyState } from '../../src/relay/request-body.ts';
+import { takeBody, type BodyState } from '../../src/dial/http-framing.ts';
+import { oneRequestFilter, requestBody } from '../../src/relay/request-body.ts';
 
 const NEXT = 'GET http://x/two HTTP/1.1\r\nProxy-Authorization: Basic c2VjcmV0\r\n\r\n';
 
@@ -37,7 +38,23 @@ describe('oneRequestFilter: the bytes of one request pass, what follows is dropp
 
   it('a chunk-size line without an end is bounded', () => {
     const { take, state } = takeBody({ kind: 'chunk-size', line: '' }, Buffer.alloc(5000, 0x31));
-    expect(state).toEqual({ kind: 'done' });
+    expect(state).toEqual({ kind: 'invalid', reason: 'a chunk-size or trailer line is too long' });
     expect(take).toBe(5000);
+  });
+
+  it('hands over the data of a chunked body, split anywhere, and says where the message ends', () => {
+    const body = Buffer.from('5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT');
+    for (let cut = 1; cut < body.length; cut++) {
+      const data: Buffer[] = [];
+      const first = takeBody({ kind: 'chunk-size', line: '' }, body.subarray(0, cut), (d) => data.push(d));
+      const second = takeBody(first.state, body.subarray(cut), (d) => data.push(d));
+      expect(Buffer.concat(data).toString()).toBe('hello, world');
+      expect(second.state).toEqual({ kind: 'done' });
+      expect(first.take + second.take).toBe(body.length - 'NEXT'.length);
+    }
+  });
+
+  it('a malformed chunk-size line is invalid, not the end of the message', () => {
+    expect(takeBody({ kind: 'chunk-size', line: '' }, Buffer.from('zz\r\n')).state).toEqual({ kind: 'invalid', reason: 'a malformed chunk-size line' });
   });
 });
