@@ -124,7 +124,3 @@ export function algorithmsForKeyType(type: string): string[] {
   if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
   return [type];
 }
-
-export function isIpLiteral(host: string): boolean {
-  return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
-}

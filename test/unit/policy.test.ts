@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { compileRoutePolicy, type PacMemory } from '../../src/route/policy.ts';
+import { formatHops } from '../../src/route/proxy-url.ts';
+import { makeTarget } from '../../src/route/target.ts';
+
+// The route policy's own API (route --json agreement across commands is test/integration/route-agreement.test.ts).
+describe('compileRoutePolicy', () => {
+  it('lists its sources in precedence order, only those configured', () => {
+    const kinds = (flags: Parameters<typeof compileRoutePolicy>[0], env: Record<string, string>) => compileRoutePolicy(flags, env, undefined).sources.map((s) => s.kind);
+    expect(kinds({}, {})).toEqual(['none']);
+    expect(kinds({}, { HTTPS_PROXY: 'http://p:1' })).toEqual(['environment', 'none']);
+    expect(kinds({}, { BURROW_PROXY: 'http://b:1', HTTPS_PROXY: 'http://p:1' })).toEqual(['burrow-proxy', 'none']);
+    expect(kinds({ pac: '/x.pac' }, { HTTPS_PROXY: 'http://p:1' })).toEqual(['pac', 'environment', 'none']);
+    expect(kinds({ proxies: ['http://x:1'] }, { HTTPS_PROXY: 'http://p:1' })).toEqual(['flag-proxy']);
+    expect(kinds({ direct: true }, {})).toEqual(['flag-direct']);
+  });
+
+  it('parses the variables once, but reports a bad one only when the walk reaches it', async () => {
+    const policy = compileRoutePolicy({ proxies: ['http://x:1'] }, { HTTPS_PROXY: 'http://[bad' }, undefined);
+    expect(formatHops((await policy.resolve(makeTarget('a.example', 22))).alternatives[0]!.hops)).toBe('http://x:1');
+    const broken = compileRoutePolicy({}, { HTTPS_PROXY: 'http://[bad' }, undefined);
+    await expect(broken.resolve(makeTarget('a.example', 22))).rejects.toMatchObject({ kind: 'usage' });
+  });
+
+  it('says which proxies a Go program gets from variables, and which proxies were named', () => {
+    const policy = compileRoutePolicy({ noProxy: 'corp' }, { HTTPS_PROXY: 'http://p:1', ALL_PROXY: 'socks5h://s:2' }, undefined);
+    expect(policy.proxyVariables()).toMatchObject({ source: { kind: 'environment', variable: 'HTTPS_PROXY' }, noProxy: 'corp' });
+    expect(policy.namedProxies().map((p) => [p.source, formatHops(p.hops)])).toEqual([
+      [{ kind: 'environment', variable: 'HTTPS_PROXY' }, 'http://p:1'],
+      [{ kind: 'environment', variable: 'ALL_PROXY' }, 'socks5h://s:2'],
+    ]);
+  });
+
+  it('consults a PAC memory before the script (which then is never loaded)', async () => {
+    const asked: string[] = [];
+    const memory: PacMemory = {
+      recall: (location, url) => {
+        asked.push(`${location} ${url}`);
+        return 'PROXY remembered.example:3128';
+      },
+      remember: () => {
+        throw new Error('nothing to remember: the answer was recalled');
+      },
+    };
+    const policy = compileRoutePolicy({ pac: '/does/not/exist.pac', pacMemory: memory }, {}, undefined);
+    const plan = await policy.resolve(makeTarget('a.example', 443));
+    expect(asked).toEqual(['/does/not/exist.pac https://a.example/']);
+    expect(plan.alternatives.map((a) => [a.source.kind, formatHops(a.hops)])).toEqual([['pac', 'http://remembered.example:3128']]);
+  });
+});
