@@ -1,5 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { KnownHostsJson } from './types.ts';
 
 // OpenSSH's known_hosts, read the way ssh reads it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): one key per line,
