@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileRoutePolicy, type PacMemory } from '../../src/route/policy.ts';
+import { compileRoutePolicy } from '../../src/route/policy.ts';
+import type { PacMemory } from '../../src/route/sources.ts';
 import { formatHops } from '../../src/route/proxy-url.ts';
 import { makeTarget } from '../../src/route/target.ts';
 
