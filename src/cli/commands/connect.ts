@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../../errors.ts';
 import type { Log } from '../../log.ts';
-import { describeHops, dial } from '../../dial/dial.ts';
+import { dial } from '../../dial/dial.ts';
+import { formatHops } from '../../route/proxy-url.ts';
 import { relayStdio } from '../../relay/stdio.ts';
 import { formatTarget, makeTarget } from '../../route/target.ts';
 import { COMMON_OPTIONS, logFromOptions, routeAndDialFrom, type CommonValues } from '../options.ts';
@@ -68,7 +69,7 @@ async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?
   }
   announceOpen?.();
   const started = Date.now();
-  const result = await relayStdio(connection.stream, log, { target: formatTarget(plan.target), route: describeHops(connection.alternative.hops) });
+  const result = await relayStdio(connection.stream, log, { target: formatTarget(plan.target), route: formatHops(connection.alternative.hops) });
   log.info('tunnel closed', { sent: result.sent, received: result.received, seconds: (Date.now() - started) / 1000, reason: result.reason });
   if (result.signal && result.signal !== 'SIGHUP') return 128 + (result.signal === 'SIGINT' ? 2 : 15);
   return 0;
