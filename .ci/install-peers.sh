@@ -24,6 +24,9 @@ PACKAGES=(
   dante-server        # danted: SOCKS4/5, username auth against the system password database
   microsocks          # tiny SOCKS5, -u/-P auth
   tinyproxy           # small HTTP CONNECT proxy
+  stunnel4            # a real TLS terminator: the https:// proxy (stunnel in front of squid) in test/interop/system-ca.test.ts
+  ca-certificates     # update-ca-certificates: that test installs a test CA into the system store (and removes it)
+  openssl             # test CAs and certificates (test/helpers/tls-proxy.ts)
   openssh-server      # sshd as the real SSH target; also brings sftp-server, which scp uses
   openssh-client      # ssh, scp, ssh-keygen
   corkscrew           # anchors: ProxyCommand tools the interop suite proves the peers with

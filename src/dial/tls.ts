@@ -1,12 +1,14 @@
 import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.ts';
 import { displayProxy, type ProxyEndpoint } from '../route/proxy-url.ts';
+import { trustStore } from '../trust/trust-store.ts';
 import type { DialAttempt } from './context.ts';
 
-// TLS to an https:// proxy (not to the target): verified against the system roots plus --proxy-ca, with SNI, and
-// ALPN http/1.1 so a proxy that also speaks h2 answers CONNECT in HTTP/1.1.
+// TLS to an https:// proxy (not to the target): verified against burrow's trust store (Node's roots, the system's,
+// NODE_EXTRA_CA_CERTS, plus --proxy-ca: src/trust/), with SNI, and ALPN http/1.1 so a proxy that also speaks h2
+// answers CONNECT in HTTP/1.1.
 export function startProxyTls(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttempt): Promise<TLSSocket> {
   const label = displayProxy(proxy);
   attempt.phase = `TLS handshake with proxy ${label}`;
@@ -16,8 +18,8 @@ export function startProxyTls(stream: Duplex, proxy: ProxyEndpoint, attempt: Dia
     const connectOptions: ConnectionOptions = {
       socket: stream as Socket,
       servername: isIP(proxy.host) ? undefined : proxy.host,
-      ca: tlsOptions.proxyCa ? [...rootCertificates, tlsOptions.proxyCa] : undefined,
-      rejectUnauthorized: !tlsOptions.insecure,
+      // --proxy-insecure checks nothing, so it does not pay for reading and parsing the store.
+      ...(tlsOptions.insecure ? { rejectUnauthorized: false } : { secureContext: trustStore(attempt.options.env ?? process.env, tlsOptions.proxyCa).secureContext }),
       ALPNProtocols: ['http/1.1'],
     };
     // allowHalfOpen is honoured by TLSSocket but missing from ConnectionOptions' type.

@@ -1,3 +1,4 @@
+import { describeOrigins } from '../trust/trust-store.ts';
 import { knownHostsName } from './known-hosts.ts';
 import type { ConclusionJson, DoctorReport, PathJson, TargetJson } from './types.ts';
 
@@ -243,7 +244,9 @@ function concludeTls(target: TargetJson, add: Add): void {
   const direct = certs.find((c) => c.path.hops.length === 0);
   for (const { path, cert } of certs) {
     if (path.hops.length === 0) continue;
-    if (direct && direct.cert.fingerprint256 !== cert.fingerprint256) {
+    // Issuers, not fingerprints (a server may show different certificates from one CA) and not trust alone (the
+    // system store trusts a corporate inspection CA): the same name presenting another CA's certificate is inspection.
+    if (direct && direct.cert.issuer !== cert.issuer) {
       add(
         'tls-inspected',
         'problem',
@@ -257,6 +260,13 @@ function concludeTls(target: TargetJson, add: Add): void {
         'warning',
         name,
         `${how(path)}, ${name} presents a certificate issued by "${cert.issuer}" that this machine does not trust (${cert.verify_error}): TLS inspected by ${cert.issuer_name || cert.issuer}, or a private CA (pass it with --ca FILE to check)`,
+      );
+    } else if (!direct && cert.trusted_by && !cert.trusted_by.origins.includes('bundled')) {
+      add(
+        'tls-private-ca',
+        'info',
+        name,
+        `${how(path)}, ${name} presents a certificate issued by "${cert.issuer}", a CA this machine trusts (${describeOrigins(cert.trusted_by.origins)}) but not a public one: a private CA, or TLS inspected by ${cert.issuer_name || cert.issuer} if ${name} is a public server (compare with the direct path to tell)`,
       );
     }
   }

@@ -1,3 +1,4 @@
+import { describeOrigins } from '../trust/trust-store.ts';
 import type { DoctorReport, PathJson, ServiceJson, TargetJson } from './types.ts';
 
 // The human report: one block per target (route, DNS, a table of paths), then the conclusions with the lines to
@@ -93,7 +94,7 @@ function serviceLines(service: ServiceJson | null): string[] {
   }
   const cert = service.tls?.certificate;
   if (cert) {
-    out.push(`certificate ${cert.subject}; issuer ${cert.issuer}; ${cert.verified ? 'trusted' : `NOT trusted (${cert.verify_error})`}; expires ${cert.valid_to.slice(0, 10)}`);
+    out.push(`certificate ${cert.subject}; issuer ${cert.issuer}; ${cert.verified ? `trusted${cert.trusted_by ? ` (CA ${cert.trusted_by.name}, from ${describeOrigins(cert.trusted_by.origins)})` : ''}` : `NOT trusted (${cert.verify_error})`}; expires ${cert.valid_to.slice(0, 10)}`);
   } else if (service.tls?.error) {
     out.push(`TLS: ${service.tls.error}`);
   }

@@ -166,7 +166,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       path.error = outcome.error;
       stream = outcome.stream;
       if (!stream) return;
-      path.service = await probeService(stream, target, knownHosts, input, run.signal);
+      path.service = await probeService(stream, target, knownHosts, { ...input, ...(input.dialOptions.env ? { env: input.dialOptions.env } : {}) }, run.signal);
       if (path.service.teleport?.tls_routing_enabled && candidate.hops.length > 0) {
         path.service.tls_routing = await probeTlsRouting(target, candidate, input.dialOptions, input.probeTimeoutMs, run.signal);
       }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Target } from '../route/target.ts';
+import type { Environment } from '../route/environment.ts';
 import { probeTeleportPing } from '../teleport/ping-answer.ts';
+import { trustStore } from '../trust/trust-store.ts';
 import { bounded, ProbeStopped } from './bounded.ts';
 import { checkKnownHosts, fingerprint, knownKeyTypes, parseKnownHosts, type KnownHostsEntry } from './known-hosts.ts';
 import { firstLine, readFirstBytes } from './probes/first-bytes.ts';
@@ -16,7 +18,7 @@ import type { ServiceJson } from './types.ts';
 const TLS_PORTS = new Set([443, 465, 636, 853, 990, 992, 993, 995, 3080, 6443, 8443]);
 const BANNER_WAIT_MS = 2000;
 
-export async function probeService(stream: Duplex, target: Target, knownHosts: KnownHosts, input: { probeTimeoutMs: number; extraCa?: string }, runSignal: AbortSignal): Promise<ServiceJson> {
+export async function probeService(stream: Duplex, target: Target, knownHosts: KnownHosts, input: { probeTimeoutMs: number; extraCa?: string; env?: Environment }, runSignal: AbortSignal): Promise<ServiceJson> {
   const service: ServiceJson = { protocol: 'silent', first_line: null, ssh: null, tls: null, teleport: null };
   const limit = input.probeTimeoutMs;
   if (!TLS_PORTS.has(target.port)) {
@@ -49,7 +51,7 @@ export async function probeService(stream: Duplex, target: Target, knownHosts: K
     }
   }
   // Nothing spoke first (or a TLS port): try a TLS handshake on the same tunnel.
-  const tls: TlsProbeResult = await bounded((signal) => probeTls(stream, target.host, input.extraCa, signal), limit, runSignal).catch((error: unknown) => {
+  const tls: TlsProbeResult = await bounded((signal) => probeTls(stream, target.host, trustStore(input.env ?? process.env, input.extraCa), signal), limit, runSignal).catch((error: unknown) => {
     if (error instanceof ProbeStopped && error.reason === 'timeout') return { json: { certificate: null, protocol: null, alpn: null, error: 'no TLS handshake in time' } };
     throw error;
   });

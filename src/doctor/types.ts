@@ -1,4 +1,5 @@
 import type { PlanJson } from '../route/plan.ts';
+import type { TrustAnchor } from '../trust/trust-store.ts';
 // The doctor's report: plain data, filled in by the probes as they finish, read by conclusions.ts, report.ts and the
 // --json printer. Field names here are the --json contract (README "burrow doctor"): snake_case, additive changes only.
 
@@ -64,9 +65,11 @@ export interface CertificateJson {
   issuer_name: string;
   valid_to: string;
   fingerprint256: string;
-  /** Verified against the system's roots (plus --ca) and the target name. */
+  /** Verified against burrow's trust store (Node's roots, the system's, NODE_EXTRA_CA_CERTS, --ca) and the target name. */
   verified: boolean;
   verify_error: string | null;
+  /** The CA of the store that vouched for it, and which part of the store holds that CA; null when not verified. */
+  trusted_by: TrustAnchor | null;
 }
 
 export interface TlsJson {

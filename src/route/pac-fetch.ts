@@ -8,13 +8,15 @@ import { BurrowError } from '../errors.ts';
 export const PAC_MAX_BYTES = 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-export async function fetchPac(location: string, timeoutMs: number, maxBytes = PAC_MAX_BYTES): Promise<string> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function fetchPac(location: string, timeoutMs: number, env: Env = process.env, maxBytes = PAC_MAX_BYTES): Promise<string> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     let url = new URL(location);
     for (let redirects = 0; ; redirects++) {
-      const response = await get(url, controller.signal, location, timeoutMs);
+      const response = await get(url, controller.signal, location, timeoutMs, env);
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.destroy();
@@ -39,13 +41,16 @@ export async function fetchPac(location: string, timeoutMs: number, maxBytes = P
   }
 }
 
-async function get(url: URL, signal: AbortSignal, location: string, timeoutMs: number): Promise<IncomingMessage> {
+async function get(url: URL, signal: AbortSignal, location: string, timeoutMs: number, env: Env): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw pacError(location, `the scheme ${url.protocol}// is not fetched (http, https or a file)`);
   // Lazy: only a PAC URL needs node:http / node:https.
-  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const https = url.protocol === 'https:';
+  const { request } = https ? await import('node:https') : await import('node:http');
+  // An https:// PAC URL is checked against burrow's trust store (the system's CAs too: PAC servers are internal).
+  const tls = https ? { secureContext: (await import('../trust/trust-store.ts')).trustStore(env).secureContext } : {};
   return new Promise((resolve, reject) => {
     // agent: false — a fresh connection, never a proxy from the environment.
-    const req = request(url, { method: 'GET', agent: false, signal, headers: { accept: 'application/x-ns-proxy-autoconfig, */*' } }, resolve);
+    const req = request(url, { method: 'GET', agent: false, signal, headers: { accept: 'application/x-ns-proxy-autoconfig, */*' }, ...tls }, resolve);
     req.on('error', (error: NodeJS.ErrnoException) => {
       reject(signal.aborted ? timeout(location, timeoutMs) : pacError(location, error.code ? `${error.code} (${error.message})` : error.message, 'unreachable'));
     });

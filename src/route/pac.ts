@@ -39,8 +39,8 @@ export interface PacScript {
   evaluate(target: Target): Promise<PacEvaluation>;
 }
 
-export async function loadPac(location: string, timeoutMs: number): Promise<PacScript> {
-  const text = /^https?:\/\//i.test(location) ? await fetchPac(location, timeoutMs) : readPacFile(location);
+export async function loadPac(location: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<PacScript> {
+  const text = /^https?:\/\//i.test(location) ? await fetchPac(location, timeoutMs, env) : readPacFile(location);
   let deadline = Number.POSITIVE_INFINITY;
   let ticks = 0;
   // quickjs-wasi reads quickjs.wasm from beside its own files; the single executable carries it as an asset.

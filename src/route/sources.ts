@@ -134,7 +134,7 @@ export function compileSources(
         : config?.pac
           ? { location: config.pac.location, from: `pac: in ${config.file}:${config.pac.line}` }
           : undefined;
-  if (pacSetting) sources.push(pacSource(pacSetting, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt, flags.pacMemory));
+  if (pacSetting) sources.push(pacSource(pacSetting, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt, flags.pacMemory, env));
 
   const configDefault = config?.default;
   if (config && configDefault) {
@@ -187,7 +187,7 @@ function environmentSource(kind: 'burrow-proxy' | 'environment', variable: Envir
   };
 }
 
-function pacSource(setting: { location: string; from: string }, timeoutMs: number, exempt: (target: Target, walk: Walk) => RouteAlternative | undefined, memory: PacMemory | undefined): PolicySource {
+function pacSource(setting: { location: string; from: string }, timeoutMs: number, exempt: (target: Target, walk: Walk) => RouteAlternative | undefined, memory: PacMemory | undefined, env: Environment): PolicySource {
   let script: Promise<PacScript> | undefined;
   const from = setting.from.startsWith('pac:') ? 'config' : setting.from;
   return {
@@ -202,7 +202,7 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
       let evaluation: { url: string; answer: string; alerts: string[] };
       if (remembered !== undefined) evaluation = { url, answer: remembered, alerts: [] };
       else {
-        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, timeoutMs)))).evaluate(target);
+        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, timeoutMs, env)))).evaluate(target);
         memory?.remember(setting.location, evaluation.url, evaluation.answer);
       }
       const answer = parsePacAnswer(evaluation.answer);

@@ -16,6 +16,7 @@ export { shellQuote } from '../../peers/shell.ts';
 export { runScp, runSsh, sshBaseOptions, type SshOptions } from '../../peers/ssh-client.ts';
 export { SQUID_PASSWORD, SQUID_USER, startSquid, type SquidOptions, type SquidPeer } from '../../peers/squid.ts';
 export { startSshd, type SshdPeer } from '../../peers/sshd.ts';
+export { startStunnel, type StunnelOptions } from '../../peers/stunnel.ts';
 export { startTinyproxy, type TinyproxyOptions } from '../../peers/tinyproxy.ts';
 export { basicAuth, httpConnect, withCredentials, type ConnectAnswer } from './http-connect.ts';
 export { replyFor, startReplyAfterEofServer, type ReplyAfterEofServer } from './reply-after-eof.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conclude, type ConclusionContext } from '../../src/doctor/conclusions.ts';
+import type { CaOrigin } from '../../src/trust/trust-store.ts';
 import type { CertificateJson, DoctorReport, PathJson, ServiceJson, TargetJson } from '../../src/doctor/types.ts';
 import type { RouteSource } from '../../src/route/plan.ts';
 
@@ -62,7 +63,7 @@ const ssh = (fingerprint: string, known: 'match' | 'mismatch' | 'unknown' = 'mat
   tls: null,
   teleport: null,
 });
-const tls = (fingerprint256: string, issuerName: string, verified: boolean): ServiceJson => {
+const tls = (fingerprint256: string, issuerName: string, verified: boolean, origins: CaOrigin[] = ['bundled']): ServiceJson => {
   const certificate: CertificateJson = {
     subject: 'CN=jump.ecmwf.int',
     issuer: `CN=${issuerName}`,
@@ -71,6 +72,7 @@ const tls = (fingerprint256: string, issuerName: string, verified: boolean): Ser
     fingerprint256,
     verified,
     verify_error: verified ? null : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    trusted_by: verified ? { origins, name: issuerName } : null,
   };
   return { protocol: 'tls', first_line: null, ssh: null, tls: { certificate, protocol: 'TLSv1.3', alpn: 'http/1.1', error: null }, teleport: null };
 };
@@ -190,6 +192,26 @@ describe('conclusions', () => {
   it('an untrusted certificate through the proxy with no direct view: inspection or a private CA', () => {
     const r = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, service: tls('BB', 'Corp Inspection CA', false) })])]);
     expect(find(r, 'tls-untrusted')!.text).toContain('TLS inspected by Corp Inspection CA, or a private CA');
+  });
+
+  it('a trusted corporate CA through the proxy is still inspection when the direct path shows another issuer', () => {
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { service: tls('AA', 'Real CA', true) }), path(PROXY, { in_route: true, service: tls('BB', 'Corp Inspection CA', true, ['system']) })])]);
+    expect(find(r, 'tls-inspected')!.text).toMatch(/^TLS inspected by Corp Inspection CA: /);
+  });
+
+  it('the same issuer with another certificate (a server farm, a renewal) is not inspection', () => {
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { service: tls('AA', 'Real CA', true) }), path(PROXY, { in_route: true, service: tls('BB', 'Real CA', true) })])]);
+    expect(codes(r)).not.toContain('tls-inspected');
+  });
+
+  it('with no direct view, a certificate only the system store vouches for is named as a private CA or inspection', () => {
+    const privateCa = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, service: tls('BB', 'Corp CA', true, ['system']) })])]);
+    const c = find(privateCa, 'tls-private-ca')!;
+    expect(c.severity).toBe('info');
+    expect(c.text).toContain('a CA this machine trusts (the system store) but not a public one: a private CA, or TLS inspected by Corp CA');
+    expect(codes(privateCa)).not.toContain('tls-untrusted');
+    const publicCa = report([target('jump.ecmwf.int:443', [path('direct', { status: 'timeout' }), path(PROXY, { in_route: true, service: tls('BB', 'Public CA', true, ['bundled', 'system']) })])]);
+    expect(codes(publicCa)).not.toContain('tls-private-ca');
   });
 
   it('a Teleport proxy: cluster, version, routing and the tsh line', () => {

@@ -1,6 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { checkServerIdentity, connect as tlsConnect, rootCertificates, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { TrustAnchor, TrustStore } from '../../trust/trust-store.ts';
 import type { CertificateJson, TlsJson } from '../types.ts';
 
 export interface TlsProbeResult {
@@ -10,16 +11,16 @@ export interface TlsProbeResult {
 }
 
 /**
- * A TLS handshake over the tunnel to read the certificate the client actually receives. Verification is done by
- * hand afterwards (against the system roots plus --ca) so that an untrusted certificate is reported, not fatal:
- * an unexpected issuer is how TLS inspection shows itself.
+ * A TLS handshake over the tunnel to read the certificate the client actually receives, checked against burrow's
+ * trust store (Node's roots, the system's, NODE_EXTRA_CA_CERTS, --ca: src/trust/) without refusing it, so that an
+ * untrusted certificate is reported, not fatal: an unexpected issuer is how TLS inspection shows itself.
  */
-export function probeTls(stream: Duplex, host: string, extraCa: string | undefined, signal: AbortSignal): Promise<TlsProbeResult> {
+export function probeTls(stream: Duplex, host: string, trust: TrustStore, signal: AbortSignal): Promise<TlsProbeResult> {
   return new Promise((resolve) => {
     const options: ConnectionOptions = {
       socket: stream as Socket,
       ...(isIP(host) ? {} : { servername: host }),
-      ca: extraCa ? [...rootCertificates, extraCa] : [...rootCertificates],
+      secureContext: trust.secureContext,
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     };
@@ -38,13 +39,13 @@ export function probeTls(stream: Duplex, host: string, extraCa: string | undefin
     signal.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once('secureConnect', () => {
-      const peer = socket.getPeerCertificate(false);
+      const peer = socket.getPeerCertificate(true);
       let verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'not verified');
       if (!verifyError && peer && Object.keys(peer).length > 0) {
         const identity = checkServerIdentity(host, peer);
         if (identity) verifyError = (identity as NodeJS.ErrnoException).code ?? identity.message;
       }
-      const certificate = peer && Object.keys(peer).length > 0 ? describeCertificate(peer, verifyError) : null;
+      const certificate = peer && Object.keys(peer).length > 0 ? describeCertificate(peer, verifyError, verifyError === null ? trust.anchorOf(peer) : undefined) : null;
       // Keep the socket usable for the next probe; the caller destroys it.
       socket.on('error', () => {});
       finish({
@@ -69,7 +70,7 @@ function firstOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function describeCertificate(peer: PeerCertificate, verifyError: string | null): CertificateJson {
+export function describeCertificate(peer: PeerCertificate, verifyError: string | null, anchor?: TrustAnchor): CertificateJson {
   const issuer = peer.issuer as unknown as Record<string, string | string[] | undefined> | undefined;
   return {
     subject: distinguishedName(peer.subject),
@@ -79,5 +80,6 @@ export function describeCertificate(peer: PeerCertificate, verifyError: string |
     fingerprint256: peer.fingerprint256 ?? '',
     verified: verifyError === null,
     verify_error: verifyError,
+    trusted_by: anchor ?? null,
   };
 }
