@@ -9,10 +9,10 @@ import { readPems, readSystemRoots, splitPems } from './system-roots.ts';
 //
 // Node's public `ca:` option replaces the default store rather than adding to it, and so must be given every
 // bundled root again; on Node 20 that costs ~35-60 ms (each certificate also goes through SSL_CTX_add_client_CA,
-// quadratic). Instead the default context (Node's roots, already parsed, plus NODE_EXTRA_CA_CERTS) gets only the
-// certificates it lacks, through the native context's addCACert — what `ca:` itself calls, per certificate, on a
-// store owned by that one context (the process-wide default store is not touched) — ~4 ms for Debian's ~20 extra
-// roots. A Node without that method gets the public `ca:` route.
+// quadratic). Instead a default context (Node's roots, already parsed) gets only the certificates it lacks, through
+// the native context's addCACert — what `ca:` itself calls, per certificate, on a store owned by that one context
+// (the process-wide default store is not touched) — ~4 ms for Debian's ~20 extra roots. A Node without that method
+// gets the public `ca:` route.
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -65,9 +65,9 @@ function buildTrustStore(env: Env, added: string | undefined): TrustStore {
   const system = readSystemRoots(env);
   for (const pem of system.pems) add(pem, 'system');
   if (added) for (const pem of splitPems(added)) add(pem, 'added');
-  // Already in Node's default store: its bundled roots, and NODE_EXTRA_CA_CERTS when Node read the same file at start.
-  const inDefault = (origin: CaOrigin) => origin === 'bundled' || (origin === 'NODE_EXTRA_CA_CERTS' && env.NODE_EXTRA_CA_CERTS === process.env.NODE_EXTRA_CA_CERTS);
-  const missing = pems.filter((pem) => !origins.get(derBase64(pem))!.some(inDefault));
+  // A context's own store starts from Node's bundled roots only (not NODE_EXTRA_CA_CERTS, which Node keeps in the
+  // process-wide store): everything else is added.
+  const missing = pems.filter((pem) => !origins.get(derBase64(pem))!.includes('bundled'));
   return {
     secureContext: secureContextWith(pems, missing),
     systemSources: system.sources,
