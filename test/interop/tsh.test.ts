@@ -196,13 +196,12 @@ describe.skipIf(skipReason)(`burrow tsh with the Go stand-in through real proxie
     expectBridged(result, ['k3rb pass'], /is a proxy that asked for Negotiate when burrow dialed/);
   });
 
-  it('OpenSSH with an ssh-config --teleport block reaches sshd through the stand-in\'s `proxy ssh` via the NTLM squid (bridged)', async () => {
-    const squid = await keep(startSquid({ auth: true, authSchemes: ['ntlm'], hosts }));
-    const url = `http://CORP%5Calice:${encodeURIComponent(NTLM_PASSWORD)}@127.0.0.1:${squid.port}`;
+  /** OpenSSH with the block `burrow ssh-config --teleport` writes for the cluster at `web`, the stand-in as tsh on PATH. */
+  const sshThroughTeleportBlock = async (web: string, extraEnv: Record<string, string>, caFile = ca.caFile) => {
     const dir = makeTempDir('tsh-openssh');
-    const block = await run(BURROW, ['ssh-config', '--teleport', 'interop', `${TELEPORT_NAME}:${teleport.port}`], { env: cleanEnv({ HOME: dir }) });
+    const block = await run(BURROW, ['ssh-config', '--teleport', 'interop', web], { env: cleanEnv({ HOME: dir }) });
     expect(block.code).toBe(0);
-    expect(block.stdout).toContain(`tsh -q -- proxy ssh --cluster=interop --proxy=${TELEPORT_NAME}:${teleport.port} %r@%h:%p`);
+    expect(block.stdout).toContain(`tsh -q -- proxy ssh --cluster=interop --proxy=${web} %r@%h:%p`);
     const file = join(dir, 'ssh_config');
     writeFileSync(file, `${block.stdout}\n`);
     mkdirSync(join(dir, '.tsh'), { recursive: true });
@@ -210,10 +209,10 @@ describe.skipIf(skipReason)(`burrow tsh with the Go stand-in through real proxie
     const env = cleanEnv({
       HOME: dir,
       PATH: `${dirname(standin)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      HTTPS_PROXY: url,
-      SSL_CERT_FILE: ca.caFile,
+      SSL_CERT_FILE: caFile,
       XDG_CACHE_HOME: makeTempDir('tsh-cache'),
       TSH_STANDIN_ENV_DUMP: dump,
+      ...extraEnv,
     });
     const ssh = await run(
       'ssh',
@@ -222,6 +221,7 @@ describe.skipIf(skipReason)(`burrow tsh with the Go stand-in through real proxie
         '-i', sshd.keyPath,
         '-o', 'IdentitiesOnly=yes',
         '-o', 'IdentityAgent=none',
+        // The block asks for Teleport's host certificates; the test sshd has a plain host key.
         '-o', 'HostKeyAlgorithms=ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256',
         '-o', 'StrictHostKeyChecking=no',
         '-o', 'UserKnownHostsFile=/dev/null',
@@ -235,9 +235,29 @@ describe.skipIf(skipReason)(`burrow tsh with the Go stand-in through real proxie
     );
     expect(ssh.stdout, ssh.stderr).toBe('teleport-openssh-ok\n');
     expect(ssh.code).toBe(0);
-    expect(ssh.stderr).toMatch(/env HTTPS_PROXY=http:\/\/burrow:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+/);
     const seen = readFileSync(dump, 'utf8');
     expect(seen).toMatch(/^argv \S*tsh proxy ssh --cluster=interop/m);
-    for (const secret of forms('CORP\\alice', NTLM_PASSWORD)) expect(seen).not.toContain(secret);
+    return { ...ssh, seen };
+  };
+
+  it('OpenSSH with an ssh-config --teleport block reaches sshd through the stand-in\'s `proxy ssh` via the NTLM squid (bridged)', async () => {
+    const squid = await keep(startSquid({ auth: true, authSchemes: ['ntlm'], hosts }));
+    const url = `http://CORP%5Calice:${encodeURIComponent(NTLM_PASSWORD)}@127.0.0.1:${squid.port}`;
+    const ssh = await sshThroughTeleportBlock(`${TELEPORT_NAME}:${teleport.port}`, { HTTPS_PROXY: url });
+    expect(ssh.stderr).toMatch(/env HTTPS_PROXY=http:\/\/burrow:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+/);
+    for (const secret of forms('CORP\\alice', NTLM_PASSWORD)) expect(ssh.seen).not.toContain(secret);
+  });
+
+  it('OpenSSH with an ssh-config --teleport block through a TLS-inspecting proxy to a cluster with TLS routing: `proxy ssh` upgrades', async () => {
+    let web = '';
+    const routed = await keep(startTeleportProxy(ca, { ping: () => ({ cluster_name: 'interop', server_version: '16.0.0', proxy: { tls_routing_enabled: true, ssh: { public_addr: web } } }), ssh: { host: '127.0.0.1', port: sshd.port } }));
+    web = `${TELEPORT_NAME}:${routed.port}`;
+    const inspectorCa = makeCaFor([TELEPORT_NAME], 'inspecting proxy test CA');
+    const inspector = await keep(startInspectingProxy(inspectorCa, hosts));
+    const bundle = join(makeTempDir('tsh-bundle'), 'bundle.pem');
+    writeFileSync(bundle, readFileSync(ca.caFile, 'utf8') + readFileSync(inspectorCa.caFile, 'utf8'));
+    const ssh = await sshThroughTeleportBlock(web, { HTTPS_PROXY: inspector.url, TSH_STANDIN_ALPN_TEST: 'miss' }, bundle);
+    expect(ssh.stderr).toContain('upgrade true (TELEPORT_TLS_ROUTING_CONN_UPGRADE)');
+    expect(routed.upgradedSshStreams).toBe(1);
   });
 });
