@@ -223,6 +223,18 @@ describe('conclusions', () => {
     expect(c.lines).toEqual(['tsh login --proxy=jump.ecmwf.int:443']);
   });
 
+  it('a Teleport proxy with TLS routing whose ALPN does not survive one path: teleport-conn-upgrade with the export line, for that path only', () => {
+    const teleport = { cluster_name: 'ecmwf', server_version: '16.4.0', min_client_version: '15.0.0', tls_routing_enabled: true, ssh_address: 'jump.ecmwf.int:443', web_address: 'jump.ecmwf.int:443' };
+    const inspected = { ...tls('BB', 'Corp Inspection CA', false), teleport, tls_routing: { conn_upgrade: true, alpn: null, issuer: 'Corp Inspection CA', seen: 'no ALPN protocol agreed instead of teleport-proxy-ssh' } };
+    const clean = { ...tls('AA', 'Real CA', true), teleport, tls_routing: { conn_upgrade: false, alpn: 'teleport-proxy-ssh', issuer: 'Real CA', seen: 'ALPN teleport-proxy-ssh agreed' } };
+    const r = report([target('jump.ecmwf.int:443', [path('direct', { in_route: true, service: { ...tls('AA', 'Real CA', true), teleport } }), path(PROXY, { service: inspected }), path('http://other.corp:8080', { service: clean })], 'default')]);
+    const found = conclude(r, {}).filter((c) => c.code === 'teleport-conn-upgrade');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.severity).toBe('problem');
+    expect(found[0]!.text).toBe(`through ${PROXY}, TLS routing to jump.ecmwf.int:443 breaks: no ALPN protocol agreed instead of teleport-proxy-ssh. tsh must tunnel through its connection upgrade (burrow tsh sets the variable itself)`);
+    expect(found[0]!.lines).toEqual(['export TELEPORT_TLS_ROUTING_CONN_UPGRADE=true']);
+  });
+
   it('an incomplete run says so first', () => {
     const r = report([target('jump.ecmwf.int:22', [path('direct', { in_route: true, status: 'pending' })], 'default')], { complete: false, stopped: 'interrupted' });
     expect(codes(r)[0]).toBe('incomplete');
