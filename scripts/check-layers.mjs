@@ -2,7 +2,7 @@
 // The layering check (issue #9): every import under src/ points down this list, and the import graph has no cycle
 // (type-only imports included: a type lives beside its owner). Run by `npm test` and `npm run test:all`.
 //
-//   cli → wrap, doctor, relay → teleport → dial → credentials → route → core (errors, log, secrets, version, state, runtime, trust)
+//   cli → wrap, doctor, relay → teleport → dial → credentials → route → core (errors, log, log-file, secrets, version, state, runtime, trust)
 //
 // wrap, doctor and relay are one layer (the exec bridge is a relay listener); within a layer imports may cross
 // directories as long as no cycle forms. A regex finds the imports (`from '…'`, `import('…')`, bare `import '…'`);
@@ -14,7 +14,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const src = join(root, 'src');
 
 const LAYERS = [
-  ['core', /^(errors|log|secrets|version)\.ts$|^(state|runtime|trust)\//],
+  ['core', /^(errors|log|log-file|secrets|version)\.ts$|^(state|runtime|trust)\//],
   ['route', /^route\//],
   ['credentials', /^credentials\//],
   ['dial', /^dial\//],

@@ -1,3 +1,4 @@
+import { openLogFile } from './log-file.ts';
 import { requirePino } from './runtime/packages.ts';
 import { maskSecrets } from './secrets.ts';
 
@@ -50,6 +51,8 @@ export function createLog(options: LogOptions = {}): Log {
   const fileLevel: Level = options.logFile ? (RANK[level] < RANK.info ? level : 'info') : 'error';
   const lowest = Math.min(RANK[stderrLevel], options.logFile ? RANK[fileLevel] : Infinity);
   let pino: PinoLike | undefined;
+  // Opened now, not when the first line is logged: a refused path is a usage error before anything is dialed.
+  const logFd = options.logFile ? openLogFile(options.logFile) : undefined;
 
   const load = (): PinoLike => {
     if (pino) return pino;
@@ -57,8 +60,8 @@ export function createLog(options: LogOptions = {}): Log {
     const factory = pinoModule.default ?? pinoModule;
     const stderr = options.format === 'json' ? pinoModule.destination({ dest: 2, sync: true }) : prettyStream(options.name ?? 'burrow');
     const streams: Array<{ level: Level; stream: NodeJS.WritableStream | { write(s: string): void } }> = [{ level: stderrLevel, stream: stderr }];
-    if (options.logFile) {
-      streams.push({ level: fileLevel, stream: pinoModule.destination({ dest: options.logFile, sync: true, mkdir: true, append: true }) });
+    if (logFd !== undefined) {
+      streams.push({ level: fileLevel, stream: pinoModule.destination({ dest: logFd, sync: true }) });
     }
     pino = factory(
       {

@@ -137,6 +137,19 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
       const bounded = limitReads(stream, UNBOUNDED);
       try {
         buffered = await drainBody(stream, response, rest);
+      } catch (error) {
+        // The body of a 407 that burrow was answering: whatever broke it (too large, malformed, cut off), the
+        // authentication failed, and the message names the proxy and the target like every other auth failure.
+        throw error instanceof BurrowError
+          ? withDetails(error, {
+              kind: 'auth',
+              message: `authenticating to the proxy ${label} for CONNECT ${target} failed: ${error.message}`,
+              proxy: label,
+              target,
+              phase: 'proxy-auth',
+              hint: 'the proxy\'s answer to the credentials cannot be read; its log will say why. A proxy that also offers Basic may work with --proxy-auth basic',
+            })
+          : error;
       } finally {
         bounded();
       }

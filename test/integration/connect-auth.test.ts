@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startConnectProxy, startEchoServer, type FakeNtlmOptions } from '../helpers/node-peers.ts';
@@ -83,29 +83,43 @@ describe('the /dev/tty prompt', () => {
 });
 
 describe('hostile proxies', () => {
-  it('stops reading a 407 whose chunked body never ends (bounded memory), exit 3', async () => {
+  const CHUNKED_407 = 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Digest realm="r", nonce="n"\r\nTransfer-Encoding: chunked\r\n\r\n';
+
+  /** A proxy that answers every CONNECT with `answer`; burrow (with credentials) is run against it. */
+  async function connectThrough(answer: (client: Socket) => void): Promise<{ port: number; result: Awaited<ReturnType<typeof runBurrow>> }> {
     const server = createServer((client) => {
-      client.once('data', () => {
-        client.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Digest realm="r", nonce="n"\r\nTransfer-Encoding: chunked\r\n\r\n1');
-        const chunk = Buffer.alloc(64 * 1024, 0x61);
-        const pump = () => {
-          while (!client.destroyed && client.write(chunk));
-          if (!client.destroyed) client.once('drain', pump);
-        };
-        pump();
-      });
+      client.once('data', () => answer(client));
       client.on('error', () => {});
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     try {
-      const result = await runBurrow(['connect', '-x', `http://u:p@127.0.0.1:${port}`, 'example.org', '22'], { input: '' });
-      expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(/407 body is malformed: a chunk-size or trailer line is too long/);
+      return { port, result: await runBurrow(['connect', '-x', `http://u:p@127.0.0.1:${port}`, 'example.org', '22'], { input: '' }) };
     } finally {
       server.close();
     }
+  }
+  const authFailed = (port: number, why: string) => new RegExp(`^burrow: authenticating to the proxy http://127\\.0\\.0\\.1:${port} for CONNECT example\\.org:22 failed: ${why}; hint: `);
+
+  it('stops reading a 407 whose chunked body never ends (bounded memory): exit 4 naming proxy and target', async () => {
+    const { port, result } = await connectThrough((client) => {
+      client.write(`${CHUNKED_407}1`);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!client.destroyed && client.write(chunk));
+        if (!client.destroyed) client.once('drain', pump);
+      };
+      pump();
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(authFailed(port, '.*a chunk-size or trailer line is too long'));
+  });
+
+  it('a 407 whose chunked body declares a 2 MiB chunk: exit 4 naming proxy and target', async () => {
+    const { port, result } = await connectThrough((client) => client.write(`${CHUNKED_407}200000\r\n`));
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(authFailed(port, "the proxy's 407 body is larger than 1 MiB"));
   });
 
   it('rejects a control character smuggled into the user name (percent-encoded CR LF), exit 2', async () => {
