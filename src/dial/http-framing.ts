@@ -18,7 +18,9 @@ export type BodyState =
 
 /**
  * Feeds `chunk` to the body's state: how many of its bytes still belong to the request (the rest come after its
- * end) and the state after them. A malformed chunked body ends the request where it goes wrong.
+ * end) and the state after them. A malformed chunked body ends the request where it goes wrong: the bad framing line
+ * (a chunk size that is not hex, data without its CRLF, a line past MAX_LINE) is not counted, so a relay never
+ * forwards it. A line continued from an earlier chunk starts at 0 here (oneRequestFilter holds such bytes back).
  */
 export function takeBody(state: BodyState, chunk: Buffer, onData?: (data: Buffer) => void): { take: number; state: BodyState } {
   let at = 0;
@@ -38,16 +40,18 @@ export function takeBody(state: BodyState, chunk: Buffer, onData?: (data: Buffer
       case 'chunk-size':
       case 'chunk-end':
       case 'trailer': {
+        const lineStart = at;
         const newline = chunk.indexOf(0x0a, at);
         const end = newline < 0 ? chunk.length : newline + 1;
         const line = current.line + chunk.subarray(at, end).toString('latin1');
+        if (line.length > MAX_LINE) return { take: lineStart, state: { kind: 'invalid', reason: 'a chunk-size or trailer line is too long' } };
         at = end;
-        if (line.length > MAX_LINE) return { take: at, state: { kind: 'invalid', reason: 'a chunk-size or trailer line is too long' } };
         if (newline < 0) {
           current = { kind: current.kind, line };
           break;
         }
         current = afterLine(current.kind, line.replace(/\r?\n$/, ''));
+        if (current.kind === 'invalid') return { take: lineStart, state: current };
         break;
       }
     }
@@ -56,7 +60,7 @@ export function takeBody(state: BodyState, chunk: Buffer, onData?: (data: Buffer
 }
 
 function afterLine(kind: 'chunk-size' | 'chunk-end' | 'trailer', line: string): BodyState {
-  if (kind === 'chunk-end') return line === '' ? { kind: 'chunk-size', line: '' } : { kind: 'done' };
+  if (kind === 'chunk-end') return line === '' ? { kind: 'chunk-size', line: '' } : { kind: 'invalid', reason: 'chunk data not followed by CRLF' };
   if (kind === 'trailer') return line === '' ? { kind: 'done' } : { kind: 'trailer', line: '' };
   const size = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/.exec(line);
   if (!size) return { kind: 'invalid', reason: 'a malformed chunk-size line' };

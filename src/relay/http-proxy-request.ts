@@ -109,17 +109,19 @@ export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'for
       .filter(Boolean),
   );
   const requestTarget = upstream ? request.url.href : `${request.url.pathname}${request.url.search}`;
-  const lines = [`${request.method} ${requestTarget} HTTP/1.1`];
-  let hasHost = false;
+  // Host always from the request URL (RFC 9112 §3.2.2: a proxy replaces a received Host with the absolute-form
+  // target's), which WHATWG URL parsing has already put in its ASCII (IDNA) form.
+  const lines = [`${request.method} ${requestTarget} HTTP/1.1`, `Host: ${request.url.host}`];
   const challengeLeg = upstream?.challengeLeg === true;
+  // RFC 9112 §6.3: with Transfer-Encoding present, Content-Length is wrong or a smuggling attempt; an intermediary drops it.
+  const chunked = headerValue(request.headers, 'transfer-encoding') !== undefined;
   for (const [name, value] of request.headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
-    if (challengeLeg && (lower === 'content-length' || lower === 'transfer-encoding')) continue;
-    if (lower === 'host') hasHost = true;
+    if (HOP_BY_HOP.has(lower) || listed.has(lower) || lower === 'host') continue;
+    if ((challengeLeg || chunked) && lower === 'content-length') continue;
+    if (challengeLeg && lower === 'transfer-encoding') continue;
     lines.push(`${name}: ${value}`);
   }
-  if (!hasHost) lines.splice(1, 0, `Host: ${request.url.host}`);
   if (upstream?.proxyAuthorization) lines.push(`Proxy-Authorization: ${upstream.proxyAuthorization}`);
   if (challengeLeg) lines.push('Content-Length: 0', 'Proxy-Connection: Keep-Alive');
   else lines.push('Connection: close');

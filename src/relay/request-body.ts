@@ -22,13 +22,24 @@ export function requestBody(headers: Array<[string, string]>): BodyState | { err
   return length === 0 ? { kind: 'done' } : { kind: 'length', remaining: length };
 }
 
-/** A filter for the client's bytes: each call passes on what belongs to the request and drops what follows it. */
+const isLine = (state: BodyState): state is Extract<BodyState, { line: string }> => 'line' in state;
+
+/**
+ * A filter for the client's bytes: each call passes on what belongs to the request and drops what follows it. The
+ * bytes of a framing line are held back until the line is complete and valid, so a malformed one is never forwarded.
+ */
 export function oneRequestFilter(state: BodyState): (chunk: Buffer) => Buffer {
   let current = state;
   return (chunk) => {
     if (current.kind === 'done' || current.kind === 'invalid') return chunk.subarray(0, 0);
+    const held = isLine(current) ? Buffer.from(current.line, 'latin1') : chunk.subarray(0, 0);
     const { take, state: next } = takeBody(current, chunk);
     current = next;
-    return take === chunk.length ? chunk : chunk.subarray(0, take);
+    // An unfinished line at the end of this chunk stays held (it lives on in the state's `line`).
+    const unfinished = isLine(next) ? Buffer.byteLength(next.line, 'latin1') : 0;
+    if (unfinished > take) return chunk.subarray(0, 0); // the held line goes on through the whole chunk
+    if (held.length > 0 && take === 0) return chunk.subarray(0, 0); // the held line was the malformed one
+    const passed = chunk.subarray(0, take - unfinished);
+    return held.length > 0 ? Buffer.concat([held, passed]) : passed;
   };
 }

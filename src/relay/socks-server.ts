@@ -103,7 +103,7 @@ async function socks5(reader: ByteReader, write: (data: Buffer) => void, policy:
   else if (addressType === SOCKS5.ATYP_IPV6) host = ipv6FromBytes(await reader.read(16));
   else if (addressType === SOCKS5.ATYP_DOMAIN) {
     const [length] = await reader.read(1);
-    host = (await reader.read(length!)).toString('latin1');
+    host = (await reader.read(length!)).toString('utf8');
   } else return fail(SOCKS5.REP_ADDRESS_TYPE_NOT_SUPPORTED, `SOCKS5 address type 0x${addressType!.toString(16)} is not supported`);
   const port = (await reader.read(2)).readUInt16BE(0);
   if (command !== SOCKS5.CMD_CONNECT) return fail(SOCKS5.REP_COMMAND_NOT_SUPPORTED, `SOCKS5 command 0x${command!.toString(16)} is not supported (only CONNECT)`);
@@ -122,7 +122,7 @@ async function socks4(reader: ByteReader, policy: SocksPolicy): Promise<SocksOut
   let host = ip.join('.');
   // SOCKS4a: 0.0.0.x with x != 0 means "a host name follows".
   if (ip[0] === 0 && ip[1] === 0 && ip[2] === 0 && ip[3] !== 0) {
-    host = (await reader.readUntil(Buffer.from([0]), SOCKS4.MAX_FIELD)).subarray(0, -1).toString('latin1');
+    host = (await reader.readUntil(Buffer.from([0]), SOCKS4.MAX_FIELD)).subarray(0, -1).toString('utf8');
   }
   const reject = (reason: string): SocksOutcome => ({ kind: 'refused', reason, reply: socks4Reply(false) });
   if (command !== SOCKS4.CMD_CONNECT) return reject(`SOCKS4 command 0x${command.toString(16)} is not supported (only CONNECT)`);

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { usageError } from '../errors.ts';
 
 /** Where the user wants to go. `host` is a name or an IP literal without brackets. */
@@ -29,7 +30,18 @@ export function validateHost(raw: string): string {
   if (host.includes(':') && isIP(host) !== 6) {
     throw usageError(`the target host "${printable(host)}" has a colon but is not an IPv6 address`, 'give the port as a separate argument: burrow connect HOST PORT');
   }
-  return host;
+  return asciiHostName(host);
+}
+
+/**
+ * A host name as it goes on the wire: names with non-ASCII letters in their IDNA (punycode) form, as Go's net/http
+ * and curl send them (`bücher.example` -> `xn--bcher-kva.example`); a name that does not convert (UTS #46) is refused.
+ */
+export function asciiHostName(host: string): string {
+  if (/^[\u0000-\u007f]*$/.test(host)) return host;
+  const ascii = domainToASCII(host);
+  if (ascii === '') throw usageError(`the host name "${printable(host)}" is not a valid international domain name (it has no IDNA form)`);
+  return ascii;
 }
 
 export function makeTarget(host: string, port: string | number): Target {

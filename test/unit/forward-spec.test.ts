@@ -169,6 +169,30 @@ describe('plain HTTP heads', () => {
   });
 });
 
+describe('HTTP hygiene of a forwarded request', () => {
+  const forward = (...lines: string[]) => {
+    const parsed = parseProxyRequestHead(head(...lines));
+    if (!parsed.ok || parsed.request.kind !== 'forward') throw new Error(`not a forward request: ${JSON.stringify(parsed)}`);
+    return buildForwardHead(parsed.request, undefined);
+  };
+  it('drops Content-Length when Transfer-Encoding is present (RFC 9112 §6.3: a request smuggling vector)', () => {
+    const out = forward('POST http://example.org/ HTTP/1.1', 'Host: example.org', 'Content-Length: 3', 'Transfer-Encoding: chunked');
+    expect(out).toBe(head('POST / HTTP/1.1', 'Host: example.org', 'Transfer-Encoding: chunked', 'Connection: close'));
+  });
+  it("takes Host from the request URL, in its IDNA form, never the client's own Host line", () => {
+    const out = forward('GET http://b%C3%BCcher.example:8080/ HTTP/1.1', 'Host: evil.example');
+    expect(out).toBe(head('GET / HTTP/1.1', 'Host: xn--bcher-kva.example:8080', 'Connection: close'));
+  });
+  it('a raw non-ASCII name in a CONNECT line is refused (400), never forwarded as it came', () => {
+    const utf8AsReceived = Buffer.from('CONNECT bücher.example:22 HTTP/1.1\r\n\r\n').toString('latin1');
+    expect(parseProxyRequestHead(utf8AsReceived)).toMatchObject({ ok: false, status: 400 });
+  });
+  it('a CONNECT authority with a non-ASCII name becomes its IDNA form; a name without one is refused', () => {
+    expect(parseAuthority('bücher.example:22')).toEqual({ host: 'xn--bcher-kva.example', port: 22 });
+    expect(parseAuthority('xn--ä.example:22')).toMatch(/no IDNA form/);
+  });
+});
+
 describe('failure codes for the local proxies', () => {
   const error = (kind: BurrowError['kind'], said?: string) => new BurrowError(kind, 'x', said === 'timeout' ? { said, timedOut: true } : said ? { said } : {});
   it.each([

@@ -28,8 +28,11 @@ describe('oneRequestFilter: the bytes of one request pass, what follows is dropp
     ['chunked', { kind: 'chunk-size', line: '' }, [`5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\n\r\n${NEXT}`], '5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\n\r\n'],
     ['chunked, byte by byte', { kind: 'chunk-size', line: '' }, [...`a\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n${NEXT}`], 'a\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n'],
     ['chunked, bare LF line ends', { kind: 'chunk-size', line: '' }, [`2\nhi\n0\n\n${NEXT}`], '2\nhi\n0\n\n'],
-    ['a bad chunk size ends it', { kind: 'chunk-size', line: '' }, [`zz\r\nhello${NEXT}`], 'zz\r\n'],
-    ['chunk data without its CRLF ends it', { kind: 'chunk-size', line: '' }, [`2\r\nhiXX\r\n${NEXT}`], '2\r\nhiXX\r\n'],
+    // A malformed framing line is never forwarded: the origin sees the body cut before it.
+    ['a bad chunk size ends it, unsent', { kind: 'chunk-size', line: '' }, [`zz\r\nhello${NEXT}`], ''],
+    ['a bad chunk size split over reads, unsent', { kind: 'chunk-size', line: '' }, ['z', 'z', `\r\nhello${NEXT}`], ''],
+    ['a bad second chunk size, unsent', { kind: 'chunk-size', line: '' }, ['2\r\nhi\r\n', '-1\r\n', NEXT], '2\r\nhi\r\n'],
+    ['chunk data without its CRLF ends it', { kind: 'chunk-size', line: '' }, [`2\r\nhiXX\r\n${NEXT}`], '2\r\nhi'],
   ] as Array<[string, BodyState, string[], string]>)('%s', (_name, state, chunks, expected) => {
     const filter = oneRequestFilter(state);
     const passed = chunks.map((c) => filter(Buffer.from(c, 'latin1')).toString('latin1')).join('');
@@ -39,7 +42,7 @@ describe('oneRequestFilter: the bytes of one request pass, what follows is dropp
   it('a chunk-size line without an end is bounded', () => {
     const { take, state } = takeBody({ kind: 'chunk-size', line: '' }, Buffer.alloc(5000, 0x31));
     expect(state).toEqual({ kind: 'invalid', reason: 'a chunk-size or trailer line is too long' });
-    expect(take).toBe(5000);
+    expect(take).toBe(0);
   });
 
   it('hands over the data of a chunked body, split anywhere, and says where the message ends', () => {

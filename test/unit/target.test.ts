@@ -27,7 +27,8 @@ const goodHosts: [raw: string, host: string][] = [
   ['2001:db8::7', '2001:db8::7'],
   ['[2001:db8::7]', '2001:db8::7'],
   ['::ffff:192.0.2.10', '::ffff:192.0.2.10'],
-  ['bücher.example', 'bücher.example'],
+  ['bücher.example', 'xn--bcher-kva.example'], // IDNA, as Go and curl send it
+  ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
   ['a'.repeat(255), 'a'.repeat(255)],
 ];
 
@@ -57,6 +58,8 @@ const badHosts: [why: string, raw: string][] = [
   ['@ (userinfo)', 'user@host'],
   ['/ (path)', 'host/path'],
   ['backslash', 'host\\path'],
+  ['a non-ASCII name with no IDNA form', 'xn--ä.example'],
+  ['a non-ASCII name with a forbidden code point', 'ä|b.example'],
   ['? (query)', 'host?x=1'],
   ['# (fragment)', 'host#frag'],
   ['a port glued on', 'host:22'],
