@@ -37,7 +37,9 @@ export function drainBody(stream: Duplex, response: ConnectResponse, initial: Bu
     const step = (): boolean => {
       const { take, state } = takeBody(framing, buffer, (data) => (total += data.length));
       framing = state;
-      if (total > MAX_BODY_BYTES) {
+      // Counted with what the framing already announces (a chunk size), so a 2 MiB chunk fails now, not at the timeout.
+      const announced = state.kind === 'chunk-data' || state.kind === 'length' ? state.remaining : 0;
+      if (total + announced > MAX_BODY_BYTES) {
         fail('the proxy\'s 407 body is larger than 1 MiB');
         return true;
       }
