@@ -50,7 +50,7 @@ await build({
 
 // The demo reuses the test suite's Node peers (a CONNECT proxy, an SSH server); bundled so plain `node` runs it.
 await build({
-  entryPoints: { demo: 'scripts/demo.ts', bench: 'bench/main.ts', 'bench-forward': 'bench/forward.ts' },
+  entryPoints: { demo: 'scripts/demo.ts', bench: 'bench/main.ts', 'bench-forward': 'bench/forward.ts', soak: 'bench/soak.ts' },
   outdir,
   bundle: true,
   format: 'esm',
