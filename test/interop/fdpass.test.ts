@@ -5,7 +5,7 @@
 // copies 20 MB each way with scp, checksums compared; while a session is open, ps shows no burrow process.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,21 @@ const FDPASS = ['-o', 'ProxyUseFdpass=yes'];
 const skipReason = whyCannotRun('squid', 'danted', 'sshd', 'ssh', 'scp', 'ssh-keygen', 'unshare');
 
 // OpenSSH expands % in the whole ProxyCommand: percent-encoded URLs need their % doubled.
+/** Processes whose environment holds `entry` (NAME=VALUE), with their command lines (process titles for burrow). */
+function processesWithEnv(entry: string): Array<{ pid: number; cmdline: string }> {
+  const found: Array<{ pid: number; cmdline: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) continue;
+      found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0').join(' ').trim() });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
 const proxyCommand = (...args: string[]): string => [BURROW, 'connect', '--fdpass', ...args.map((a) => shellQuote(a).replace(/%/g, '%%')), '%h', '%p'].join(' ');
 
 describe.skipIf(skipReason !== undefined)(`connect --fdpass under ProxyUseFdpass, real proxies${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
@@ -145,18 +160,18 @@ describe.skipIf(skipReason !== undefined)(`connect --fdpass under ProxyUseFdpass
 
     it(route.relays ? 'while a session is open, only the background relay runs (the ProxyCommand has exited)' : 'while a session is open, no burrow process runs', async () => {
       const { host, proxyCommand: command, env } = options();
-      const ssh = spawn('ssh', [...sshBaseOptions(sshd, command), ...FDPASS, '-p', String(sshd.port), `${sshd.user}@${host}`, 'echo open; exec sleep 60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Every process started for this session inherits the marker, whatever its parent or title becomes.
+      const marker = `FDPASS_TEST_SESSION=${randomBytes(8).toString('hex')}`;
+      const [name, value] = marker.split('=') as [string, string];
+      const ssh = spawn('ssh', [...sshBaseOptions(sshd, command), ...FDPASS, '-p', String(sshd.port), `${sshd.user}@${host}`, 'echo open; exec sleep 60'], { env: { ...env, [name]: value }, stdio: ['ignore', 'pipe', 'pipe'] });
       try {
         let out = '';
         ssh.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
         await expect.poll(() => out, { timeout: 20_000 }).toBe('open\n');
-        const ps = await run('ps', ['-eo', 'pid=,ppid=,args=']);
-        const burrows = ps.stdout.split('\n').filter((line) => /\bburrow connect\b/.test(line) || line.includes(`${BURROW} connect`));
-        const ours = burrows.filter((line) => !line.includes('--relay-for-fdpass') || route.relays);
-        // Other engineers' and suites' burrows may run on this machine: count only children of this ssh, or relays.
-        const children = ours.filter((line) => line.trim().split(/\s+/)[1] === String(ssh.pid));
-        expect(children, ps.stdout).toEqual([]);
-        if (route.relays) expect(burrows.some((line) => line.includes('burrow connect') || line.includes('--relay-for-fdpass')), ps.stdout).toBe(true);
+        const others = processesWithEnv(marker).filter((p) => p.pid !== ssh.pid);
+        const burrows = others.filter((p) => p.cmdline.includes('burrow'));
+        expect(others.map((p) => p.cmdline), 'only burrow processes may carry the marker besides ssh').toEqual(burrows.map((p) => p.cmdline));
+        expect(burrows.length, JSON.stringify(others)).toBe(route.relays ? 1 : 0);
       } finally {
         ssh.kill('SIGTERM');
       }
