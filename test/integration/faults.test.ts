@@ -5,7 +5,10 @@
 //
 // Every case asserts the exit code, the message and an upper bound on the time: a generous bound (well above what
 // a loaded machine needs) that proves "no hang", not a benchmark.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBlackHole } from '../helpers/doctor-peers.ts';
 import { FAULT_BANNER, startFaultTarget, type FaultMode, type FaultTarget } from '../helpers/fault-target.ts';
@@ -127,6 +130,25 @@ describe('burrow connect with pipes, proxies that fail before the tunnel opens',
       expect(exit.stderr).toMatch(new RegExp(`^burrow: the SOCKS proxy ${scheme}://127\\.0\\.0\\.1:\\d+ closed the connection before answering CONNECT 127\\.0\\.0\\.1:22; hint: `));
     });
   }
+});
+
+describe('failover past a SOCKS proxy that closes', () => {
+  it('via: [that proxy, direct] moves on at once (well inside --alternative-timeout) and opens the direct route', async () => {
+    const closer = await startScriptedProxy((socket) => socket.end());
+    const t = await target('banner-then-fin');
+    const dir = mkdtempSync(join(tmpdir(), 'burrow-failover-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `proxies:\n  closer: socks5h://127.0.0.1:${closer.port}\nrules:\n  - hosts: [127.0.0.1]\n    via: [closer, direct]\n`);
+    const started = Date.now();
+    const run = await piped(['connect', t.host, String(t.port), '--config', config, '--alternative-timeout', '20', '-v']);
+    await run.waitFor('the banner through the direct route', isOut, NO_HANG_MS);
+    expect(Date.now() - started).toBeLessThan(NO_HANG_MS);
+    run.send('close-stdin');
+    const exit = await run.exited(NO_HANG_MS);
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/route alternative failed .*closed the connection before answering/);
+    expect(closer.connections).toBe(1);
+  });
 });
 
 describe.skipIf(!HAVE_SSH)("OpenSSH's client through burrow", () => {
