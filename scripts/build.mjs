@@ -65,10 +65,12 @@ await build({
 // ones (a running process keeps finding the chunks it started with), then drop the staging directory.
 const { cpSync, existsSync, readdirSync, statSync } = await import('node:fs');
 cpSync(outdir, 'dist', { recursive: true });
-// Old chunks stay for processes started in the last minutes, then go, so dist/ does not grow without end.
+// Old chunks stay for processes started in the last minutes, then go, so dist/ does not grow without end. With
+// --clean (npm's prepack) they go at once: the package must carry only the chunks of the build it ships.
+const keepMs = process.argv.includes('--clean') ? 0 : 10 * 60 * 1000;
 const fresh = new Set(existsSync(`${outdir}/chunks`) ? readdirSync(`${outdir}/chunks`) : []);
 for (const name of existsSync('dist/chunks') ? readdirSync('dist/chunks') : []) {
   const path = `dist/chunks/${name}`;
-  if (!fresh.has(name) && Date.now() - statSync(path).mtimeMs > 10 * 60 * 1000) rmSync(path, { force: true });
+  if (!fresh.has(name) && Date.now() - statSync(path).mtimeMs >= keepMs) rmSync(path, { force: true });
 }
 rmSync(outdir, { recursive: true, force: true });
