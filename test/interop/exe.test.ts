@@ -86,6 +86,19 @@ describe.skipIf(skipReason)(title('the single executable without Node, through s
     await expect.poll(() => squid.accessLog(), { timeout: 10_000 }).toContain(`CONNECT ${TARGET_NAME}:${sshd.port} ${SQUID_USER} `);
   });
 
+  it('connect --fdpass under ProxyUseFdpass hands ssh the tunnel socket', async () => {
+    const result = await runSsh(sshd, 'echo hello over the passed fd', {
+      host: TARGET_NAME,
+      proxyCommand: `${EXE} connect --fdpass %h %p`,
+      extraArgs: ['-o', 'ProxyUseFdpass=yes'],
+      env: env({ HTTPS_PROXY: squidUrl }),
+      timeoutMs: 60_000,
+    });
+    expect(result.stdout, explain(result)).toBe('hello over the passed fd\n');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
   it('connect fails with the proxy\'s answer and its exit code (bad password)', async () => {
     const result = await run(EXE, ['connect', '-x', withCredentials(squid.url, SQUID_USER, 'wrong'), TARGET_NAME, String(sshd.port)], { env: env(), timeoutMs: 30_000 });
     expect(result.stdout).toBe('');
