@@ -96,7 +96,7 @@ describe.skipIf(skipReason)(title('npm pack + npm install -g into a temporary pr
   });
 
   it('ssh-config from the prefix: its ProxyCommand names the installed bin/burrow', async () => {
-    const result = await run(join(prefix, 'bin', 'burrow'), ['ssh-config', TARGET_NAME, '--no-multiplex'], { env: env() });
+    const result = await run(join(prefix, 'bin', 'burrow'), ['ssh-config', TARGET_NAME, '--no-multiplex', '--no-fdpass'], { env: env() });
     expect(result.stdout, explain(result)).toContain(`ProxyCommand ${join(prefix, 'bin', 'burrow')} connect %h %p`);
     expect(result.code).toBe(0);
   });
