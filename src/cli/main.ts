@@ -15,6 +15,7 @@ usage:
   burrow tsh [options] -- [TSH ARGS...]  run Teleport's tsh through the route
   burrow ssh-config HOST... [--teleport CLUSTER] [--write]
                                          ~/.ssh/config blocks that use burrow
+  burrow completion bash|zsh|fish        a shell completion script (source <(burrow completion bash))
   burrow --help | --version
 
 Run "burrow COMMAND --help" for a command's options.`;

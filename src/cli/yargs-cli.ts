@@ -3,6 +3,7 @@ import { usageError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { COMMON_OPTIONS, logFromOptions, type CommandContext, type CommonValues, type OptionSpec } from './options.ts';
 import { VERSION } from '../version.ts';
+import { completionScript, SHELLS } from './completion.ts';
 
 // Every command but `connect` goes through here: yargs gives them help text and validation, and its ~100 ms load
 // is paid only by commands a person types, never by the ProxyCommand.
@@ -147,6 +148,14 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
       async (args) => {
         const { runSshConfig } = await import('./commands/ssh-config.ts');
         exitCode = await runSshConfig(args as never, context(args as CommonValues));
+      },
+    )
+    .command(
+      'completion <shell>',
+      'print a completion script for bash, zsh or fish (source <(burrow completion bash))',
+      (y) => y.positional('shell', { type: 'string', choices: SHELLS, demandOption: true }),
+      async (args) => {
+        process.stdout.write(completionScript(String(args.shell))); // stdout-ok: not the connect path
       },
     )
     .demandCommand(1, 'name a command');
