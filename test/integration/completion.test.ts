@@ -15,6 +15,7 @@ function complete(words: string[]): { candidates: string[]; stderr: string; stat
     `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
     `COMP_CWORD=${words.length - 1}`,
     '_burrow_completions',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
   const result = spawnSync('bash', ['--norc', '--noprofile', '-c', script], {
