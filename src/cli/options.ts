@@ -3,6 +3,7 @@ import { usageError } from '../errors.ts';
 import { createLog, type Log } from '../log.ts';
 import type { Environment } from '../route/environment.ts';
 import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.ts';
+import type { PacMemory } from '../route/sources.ts';
 import type { DialOptions } from '../dial/context.ts';
 import { AUTH_SCHEMES, type AuthScheme } from '../dial/auth/session.ts';
 
@@ -28,6 +29,7 @@ export const COMMON_OPTIONS = {
   'alternative-timeout': { type: 'string', placeholder: 'SECONDS', description: 'when the route lists several alternatives (PAC, config), give up on each but the last after this long (default 5)' },
   config: { type: 'string', placeholder: 'FILE', description: 'configuration file (default $XDG_CONFIG_HOME/burrow/config.yaml, read if it exists)' },
   pac: { type: 'string', placeholder: 'FILE|URL', description: 'proxy auto-config file or http(s) URL (else BURROW_PAC); its answer lists the alternatives' },
+  fresh: { type: 'boolean', description: 'work the route out again, ignoring PAC answers remembered from earlier runs' },
   'proxychains-conf': { type: 'string', placeholder: 'FILE', description: 'take the proxies from a proxychains.conf ([ProxyList], strict/dynamic/random_chain)' },
   verbose: { type: 'boolean', short: 'v', multiple: true, description: 'more log output on stderr; repeat for more (-vv, -vvv)' },
   quiet: { type: 'boolean', short: 'q', description: 'only errors on stderr' },
@@ -46,6 +48,7 @@ export type CommonValues = {
   'alternative-timeout'?: string | number;
   config?: string;
   pac?: string;
+  fresh?: boolean;
   'proxychains-conf'?: string;
   verbose?: boolean[] | number | boolean;
   quiet?: boolean;
@@ -93,6 +96,19 @@ export function routeOptionsFrom(values: CommonValues, env: Environment): RouteO
     ...(values.proxy?.length ? { proxies: values.proxy } : {}),
     ...(values.direct ? { direct: true } : {}),
     ...(values['no-proxy'] !== undefined ? { noProxy: values['no-proxy'] } : {}),
+    pacMemory: lazyPacMemory(env, values.fresh ?? false),
+  };
+}
+
+/** PAC answers remembered across runs (route/pac-memory.ts), loaded only when a PAC source asks. */
+function lazyPacMemory(env: Environment, fresh: boolean): PacMemory {
+  let memory: Promise<PacMemory> | undefined;
+  const open = () => (memory ??= import('../route/pac-memory.ts').then(({ openPacMemory }) => openPacMemory(env, { fresh })));
+  return {
+    recall: async (location, url) => (await open()).recall(location, url),
+    remember: (location, url, answer) => {
+      open().then((m) => m.remember(location, url, answer)).catch(() => {});
+    },
   };
 }
 

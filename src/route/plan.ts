@@ -93,6 +93,8 @@ export interface PacMatch {
   url: string;
   /** FindProxyForURL's whole answer. */
   answer: string;
+  /** When the answer was computed, if it was remembered from an earlier run (ISO 8601) rather than computed now. */
+  remembered_at?: string;
 }
 
 export interface RoutePlan {

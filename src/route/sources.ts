@@ -30,7 +30,8 @@ export interface SourceFlags {
 }
 
 export interface PacMemory {
-  recall(location: string, url: string): string | undefined;
+  /** FindProxyForURL's answer for `url` remembered from an earlier run, and when it was computed (ms since the epoch). */
+  recall(location: string, url: string): Promise<{ answer: string; at: number } | undefined> | { answer: string; at: number } | undefined;
   remember(location: string, url: string, answer: string): void;
 }
 
@@ -198,13 +199,15 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
       if (isLoopbackTarget(target.host)) return [loopbackRoute(target, 'PAC files')];
       const { pacUrlFor, parsePacAnswer } = await import('./pac-result.ts');
       const url = pacUrlFor(target.host, target.port);
-      const remembered = memory?.recall(setting.location, url);
+      const remembered = await memory?.recall(setting.location, url);
       let evaluation: { url: string; answer: string; alerts: string[] };
-      if (remembered !== undefined) evaluation = { url, answer: remembered, alerts: [] };
+      if (remembered !== undefined) evaluation = { url, answer: remembered.answer, alerts: [] };
       else {
         evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, timeoutMs, env)))).evaluate(target);
-        memory?.remember(setting.location, evaluation.url, evaluation.answer);
+        // An answer that came with alert() messages is not remembered: a recalled answer would drop them.
+        if (evaluation.alerts.length === 0) memory?.remember(setting.location, evaluation.url, evaluation.answer);
       }
+      const rememberedFrom = remembered ? `; PAC answer remembered from ${clockTime(remembered.at)}` : '';
       const answer = parsePacAnswer(evaluation.answer);
       // The script's text reaches the terminal: control characters are made visible.
       for (const problem of answer.problems) walk.warnings.push(printable(`PAC ${setting.location}: ${problem}`));
@@ -215,12 +218,18 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
         return {
           hops,
           source: { kind: 'pac' as const },
-          reason: `the PAC file ${setting.location} (from ${setting.from}) answered "${printable(evaluation.answer.trim())}" for ${evaluation.url}: ${describe(hops)}${count > 1 ? `, alternative ${i + 1} of ${count}` : ''}`,
-          pac: { location: setting.location, from, url: evaluation.url, answer: evaluation.answer },
+          reason: `the PAC file ${setting.location} (from ${setting.from}) answered "${printable(evaluation.answer.trim())}" for ${evaluation.url}: ${describe(hops)}${count > 1 ? `, alternative ${i + 1} of ${count}` : ''}${rememberedFrom}`,
+          pac: { location: setting.location, from, url: evaluation.url, answer: evaluation.answer, ...(remembered ? { remembered_at: new Date(remembered.at).toISOString() } : {}) },
         };
       });
     },
   };
+}
+
+/** HH:MM in local time, as a person reads a clock. */
+function clockTime(ms: number): string {
+  const at = new Date(ms);
+  return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
 }
 
 // NO_PROXY, in one place: a list parsed once, matched per target; its unusable entries are warned about each time

@@ -37,7 +37,7 @@ describe('compileRoutePolicy', () => {
     const memory: PacMemory = {
       recall: (location, url) => {
         asked.push(`${location} ${url}`);
-        return 'PROXY remembered.example:3128';
+        return { answer: 'PROXY remembered.example:3128', at: new Date(2026, 0, 2, 9, 5).getTime() };
       },
       remember: () => {
         throw new Error('nothing to remember: the answer was recalled');
@@ -47,5 +47,7 @@ describe('compileRoutePolicy', () => {
     const plan = await policy.resolve(makeTarget('a.example', 443));
     expect(asked).toEqual(['/does/not/exist.pac https://a.example/']);
     expect(plan.alternatives.map((a) => [a.source.kind, formatHops(a.hops)])).toEqual([['pac', 'http://remembered.example:3128']]);
+    expect(plan.alternatives[0]!.reason).toMatch(/; PAC answer remembered from 09:05$/);
+    expect(plan.alternatives[0]!.pac!.remembered_at).toBe(new Date(2026, 0, 2, 9, 5).toISOString());
   });
 });
