@@ -1,4 +1,5 @@
 // The environment every spawned burrow, daemon and client starts from: the caller's, without what would steer it.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,9 +15,18 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   }
   // The developer's own ~/.config/burrow/config.yaml must not steer a test either: point at a directory that is not there.
   env.XDG_CONFIG_HOME = join(tmpdir(), 'burrow-tests-no-config');
+  // Nor what burrow remembered between runs (PAC answers, tsh probes) in ~/.cache, or in an earlier test run: one
+  // fresh state directory per test process.
+  env.XDG_CACHE_HOME = testCacheHome();
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
   return env;
+}
+
+let cacheHome: string | undefined;
+function testCacheHome(): string {
+  cacheHome ??= mkdtempSync(join(tmpdir(), 'burrow-tests-cache-'));
+  return cacheHome;
 }
