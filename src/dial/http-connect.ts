@@ -26,7 +26,8 @@ export function buildConnectRequest(destination: Target, authorization: string |
 
 /**
  * Asks an HTTP proxy, over `stream`, to CONNECT to `destination`, answering 407s as the auth session decides
- * (Basic up front when credentials are known; then Negotiate, NTLM, Digest). `reconnect` opens a fresh connection
+ * (Basic with the first request only under --proxy-auth basic or to a proxy that asked for it before; otherwise the
+ * 407 decides: Negotiate, NTLM, Digest, Basic). `reconnect` opens a fresh connection
  * to this proxy when it closes one between legs. Resolves with the tunnel once the proxy answers 2xx: paused, with
  * any bytes that arrived behind the answer (an SSH banner often shares the packet with the 200) pushed back so that
  * the tunnel's reader sees them first.
@@ -86,7 +87,12 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
   const label = displayProxy(proxy);
   const { target } = ask;
   const log = attempt.options.log;
-  const session = createAuthSession(proxy, target, { ...attempt.options.auth, pauseClock: attempt.pauseClock, ...(ask.digest ? { request: ask.digest } : {}) });
+  const session = createAuthSession(proxy, target, {
+    ...attempt.options.auth,
+    pauseClock: attempt.pauseClock,
+    ...(ask.digest ? { request: ask.digest } : {}),
+    ...(attempt.options.env ? { env: attempt.options.env } : {}),
+  });
   let authorization = await session.initial();
   let buffered: Buffer = Buffer.alloc(0);
   // Whether the current connection already carried a request: a proxy may close a kept-alive connection without
@@ -120,6 +126,7 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
       continue;
     }
     const { response, rest, received } = head;
+    if (response.statusCode >= 200 && response.statusCode < 300) await session.accepted();
     if (response.statusCode !== 407) return ask.settle(response, rest, stream, received, { scheme: authorization === undefined ? 'none' : (session.lastScheme() ?? 'none'), challenged });
     challenged = true;
     const offered = headerValues(response, 'proxy-authenticate');

@@ -115,11 +115,15 @@ export interface FakeNtlmOptions {
   closeFirst?: boolean;
   /** How the 407 bodies are framed: the client must skip them to reuse the connection. */
   body?: 'length' | 'chunked';
+  /** Offer Basic beside NTLM in the first 407 (default true); false stages an NTLM-only proxy. */
+  offerBasic?: boolean;
 }
 
 // A stand-in for an NTLM proxy: it checks the message types, that type 3 comes on the connection that got the
-// type-2 challenge, and the user name inside type 3 (not the password hash: squid's ntlm_fake_auth in the interop
-// suite does the real exchange). Hermetic tests need it for the connection-handling cases real squid won't stage.
+// type-2 challenge, and the user name inside type 3 (not the password hash: the interop suite's NTLM peer verifies
+// the NTLMv2 response with impacket). Its type 2 looks like a Windows server's (Unicode, NTLMv2 session security,
+// target info with the domain and computer names and a timestamp). Hermetic tests need it for the
+// connection-handling cases real squid won't stage.
 function fakeNtlmStep(options: FakeNtlmOptions, authorization: string | undefined, state: { leg: number }): { kind: 'ok' } | { kind: 'challenge'; response: string; close: boolean } {
   const body = 'authentication required\n';
   const framed = (extra: string[], close: boolean) => {
@@ -137,24 +141,50 @@ function fakeNtlmStep(options: FakeNtlmOptions, authorization: string | undefine
   if (type === 3 && state.leg === 1) {
     const length = decoded!.readUInt16LE(36);
     const offset = decoded!.readUInt32LE(40);
-    const user = decoded!.subarray(offset, offset + length).toString('latin1');
+    // Type 3's flags say how its strings are encoded: UTF-16LE when NEGOTIATE_UNICODE was agreed.
+    const unicode = decoded!.length >= 64 && (decoded!.readUInt32LE(60) & 0x1) !== 0;
+    const user = decoded!.subarray(offset, offset + length).toString(unicode ? 'utf16le' : 'latin1');
     if (user === options.user) return { kind: 'ok' };
     return framed(['Proxy-Authenticate: NTLM'], true);
   }
-  return framed(['Proxy-Authenticate: NTLM', 'Proxy-Authenticate: Basic realm="fake"'], Boolean(options.closeFirst) || type === 3);
+  const offered = options.offerBasic === false ? ['Proxy-Authenticate: NTLM'] : ['Proxy-Authenticate: NTLM', 'Proxy-Authenticate: Basic realm="fake"'];
+  return framed(offered, Boolean(options.closeFirst) || type === 3);
+}
+
+/** AV pairs (MS-NLMP 2.2.2.1): id, length, value; ended by MsvAvEOL. */
+function avPairs(pairs: Array<[number, Buffer]>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [id, value] of [...pairs, [0, Buffer.alloc(0)] as [number, Buffer]]) {
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(id, 0);
+    head.writeUInt16LE(value.length, 2);
+    parts.push(head, value);
+  }
+  return Buffer.concat(parts);
 }
 
 function fakeType2(): Buffer {
-  const target = Buffer.from('CORP', 'latin1');
-  const targetInfo = Buffer.alloc(4); // just MsvAvEOL
+  const utf16 = (s: string) => Buffer.from(s, 'utf16le');
+  const target = utf16('CORP');
+  const timestamp = Buffer.alloc(8);
+  timestamp.writeBigUInt64LE((BigInt(Date.now()) + 11_644_473_600_000n) * 10_000n);
+  // MsvAvNbComputerName, MsvAvNbDomainName, MsvAvDnsComputerName, MsvAvDnsDomainName, MsvAvTimestamp
+  const targetInfo = avPairs([
+    [1, utf16('PROXY')],
+    [2, utf16('CORP')],
+    [3, utf16('proxy.corp.example')],
+    [4, utf16('corp.example')],
+    [7, timestamp],
+  ]);
   const message = Buffer.alloc(48 + target.length + targetInfo.length);
   message.write('NTLMSSP\0', 0, 'latin1');
   message.writeUInt32LE(2, 8);
   message.writeUInt16LE(target.length, 12);
   message.writeUInt16LE(target.length, 14);
   message.writeUInt32LE(48, 16);
-  // NEGOTIATE_OEM | NEGOTIATE_NTLM | NEGOTIATE_NTLM2_KEY (so NTLMv2) | NEGOTIATE_TARGET_INFO
-  message.writeUInt32LE(0x00000002 | 0x00000200 | 0x00080000 | 0x00800000, 20);
+  // NEGOTIATE_UNICODE | REQUEST_TARGET | NEGOTIATE_NTLM | TARGET_TYPE_DOMAIN | EXTENDED_SESSIONSECURITY (NTLMv2) |
+  // NEGOTIATE_TARGET_INFO | NEGOTIATE_128 | NEGOTIATE_56: what a Windows server sends.
+  message.writeUInt32LE((0x00000001 | 0x00000004 | 0x00000200 | 0x00010000 | 0x00080000 | 0x00800000 | 0x20000000 | 0x80000000) >>> 0, 20);
   message.write('0123456789abcdef', 24, 'hex');
   message.writeUInt16LE(targetInfo.length, 40);
   message.writeUInt16LE(targetInfo.length, 42);

@@ -1,38 +1,83 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, startEchoServer, type FakeNtlmOptions } from '../helpers/node-peers.ts';
 import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
 const track = trackPeers();
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+/** A clean environment with its own empty HOME and cache (burrow's per-user memory starts empty). */
+function hermetic(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'burrow-auth-home-'));
+  tempDirs.push(home);
+  return cleanEnv({ HOME: home, XDG_CACHE_HOME: join(home, '.cache'), NETRC: undefined });
+}
 
 describe('407 negotiation', () => {
   it.each<[string, Omit<FakeNtlmOptions, 'user'>]>([
     ['Content-Length bodies on a kept connection', { body: 'length' }],
     ['chunked bodies on a kept connection', { body: 'chunked' }],
     ['a proxy that closes after the first 407, so burrow reconnects', { body: 'length', closeFirst: true }],
-  ])('prefers NTLM to the Basic it sent up front, with %s', async (_name, ntlm) => {
+    ['a proxy that offers NTLM only', { body: 'length', offerBasic: false }],
+  ])('asks without credentials first and answers NTLM, never Basic, with %s', async (_name, ntlm) => {
     const proxy = await track(startConnectProxy({ ntlm: { user: 'alice', ...ntlm } }));
     const target = await track(startEchoServer());
-    const result = await runBurrow(['connect', '-vv', '-x', `http://CORP%5Calice:s3cret@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)], { input: 'ntlm' });
+    const result = await runBurrow(['connect', '-vv', '-x', `http://CORP%5Calice:s3cret@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)], { input: 'ntlm', env: hermetic() });
     expect(result.stderr).not.toContain('s3cret');
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe('ntlm');
     const auth = proxy.requests.map((r) => `${r.connection}:${(r.headers['proxy-authorization'] ?? 'none').split(' ')[0]}`);
-    // Basic up front, then NTLM type 1 and type 3, the last two on one connection.
-    expect(auth).toEqual(ntlm.closeFirst ? ['1:Basic', '2:NTLM', '2:NTLM'] : ['1:Basic', '1:NTLM', '1:NTLM']);
+    // No credentials until the proxy has said what it wants, then NTLM type 1 and type 3, the last two on one
+    // connection; the password never goes out as Basic.
+    expect(auth).toEqual(ntlm.closeFirst ? ['1:none', '2:NTLM', '2:NTLM'] : ['1:none', '1:NTLM', '1:NTLM']);
+  });
+
+  it('sends Basic with the first CONNECT only under --proxy-auth basic', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'alice', password: 's3cret' } }));
+    const target = await track(startEchoServer());
+    const result = await runBurrow(['connect', '--proxy-auth', 'basic', '-x', `http://alice:s3cret@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)], { input: 'b', env: hermetic() });
+    expect(result.code).toBe(0);
+    expect(proxy.requests.map((r) => (r.headers['proxy-authorization'] ?? 'none').split(' ')[0])).toEqual(['Basic']);
+  });
+
+  it('remembers a proxy that asked for Basic (never the password) and sends Basic up front to it next time', async () => {
+    const proxy = await track(startConnectProxy({ auth: { user: 'alice', password: 's3cret' } }));
+    const target = await track(startEchoServer());
+    const env = hermetic();
+    const args = ['connect', '-x', `http://alice:s3cret@127.0.0.1:${proxy.port}`, '127.0.0.1', String(target.port)];
+    const first = await runBurrow(args, { input: 'a', env });
+    expect(first.code).toBe(0);
+    const second = await runBurrow(args, { input: 'b', env });
+    expect(second.code).toBe(0);
+    expect(proxy.requests.map((r) => `${r.connection}:${(r.headers['proxy-authorization'] ?? 'none').split(' ')[0]}`)).toEqual(['1:none', '2:Basic', '3:Basic']);
+    const memory = readFileSync(join(env.XDG_CACHE_HOME!, 'burrow', 'basic-proxies.json'), 'utf8');
+    expect(memory).toContain(`127.0.0.1:${proxy.port}`);
+    expect(memory).not.toContain('s3cret');
+    expect(memory).not.toContain('alice');
+    // Another proxy is not covered by that memory.
+    const other = await track(startConnectProxy({ ntlm: { user: 'alice', offerBasic: false } }));
+    const third = await runBurrow(['connect', '-x', `http://alice:s3cret@127.0.0.1:${other.port}`, '127.0.0.1', String(target.port)], { input: 'c', env });
+    expect(third.code).toBe(0);
+    expect(other.requests.map((r) => (r.headers['proxy-authorization'] ?? 'none').split(' ')[0])).toEqual(['none', 'NTLM', 'NTLM']);
   });
 
   it('exits 4 naming the offered and tried schemes when NTLM credentials are wrong', async () => {
     const proxy = await track(startConnectProxy({ ntlm: { user: 'alice' } }));
-    const result = await runBurrow(['connect', '-x', `http://mallory:guess@127.0.0.1:${proxy.port}`, 'example.org', '22'], { input: '' });
+    const result = await runBurrow(['connect', '-x', `http://mallory:guess@127.0.0.1:${proxy.port}`, 'example.org', '22'], { input: '', env: hermetic() });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('rejected the credentials for user "mallory"');
-    expect(result.stderr).toMatch(/tried: Basic, NTLM/);
+    expect(result.stderr).toMatch(/tried: NTLM\)/);
     expect(result.stderr).not.toContain('guess');
+    expect(proxy.requests.some((r) => r.headers['proxy-authorization']?.startsWith('Basic'))).toBe(false);
   });
 
   it('uses only the scheme --proxy-auth names', async () => {

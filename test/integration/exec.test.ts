@@ -37,7 +37,11 @@ describe.skipIf(!HAVE_SSH)('burrow exec -- ssh (OpenSSH client, ssh2 Server, Nod
     expect(result.stderr).toBe('');
     expect(result.stdout.toString()).toBe('ran: echo hello\n');
     expect(result.code).toBe(0);
-    expect(proxy.requests.map((r) => r.requestLine)).toEqual([`CONNECT ssh.burrow.test:${server.port} HTTP/1.1`]);
+    // The first CONNECT goes without credentials (the proxy's 407 decides the scheme); Basic answers the 407.
+    expect(proxy.requests.map((r) => `${r.requestLine} ${(r.headers['proxy-authorization'] ?? 'none').split(' ')[0]}`)).toEqual([
+      `CONNECT ssh.burrow.test:${server.port} HTTP/1.1 none`,
+      `CONNECT ssh.burrow.test:${server.port} HTTP/1.1 Basic`,
+    ]);
   });
 
   it('keeps an explicit ProxyCommand', async () => {
@@ -126,7 +130,11 @@ describe.skipIf(!HAVE_SSH || !HAVE_GIT)('burrow exec -- git ls-remote ssh://', (
     });
     expect(result.stderr).toBe('');
     expect(result.stdout.toString()).toContain(`${head}\trefs/heads/main`);
-    expect(proxy.requests.map((r) => r.requestLine)).toEqual([`CONNECT git.burrow.test:${server.port} HTTP/1.1`]);
+    // The first CONNECT goes without credentials (the proxy's 407 decides the scheme); Basic answers the 407.
+    expect(proxy.requests.map((r) => `${r.requestLine} ${(r.headers['proxy-authorization'] ?? 'none').split(' ')[0]}`)).toEqual([
+      `CONNECT git.burrow.test:${server.port} HTTP/1.1 none`,
+      `CONNECT git.burrow.test:${server.port} HTTP/1.1 Basic`,
+    ]);
   });
 });
 

@@ -24,6 +24,8 @@ export interface AuthOptions {
   pauseClock?: () => () => void;
   /** The request Digest signs, when not CONNECT to the target (a plain-HTTP request forwarded to the proxy). */
   request?: { method: string; uri: string };
+  /** Where the per-user memory of proxies that asked for Basic lives (XDG_CACHE_HOME, HOME); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface NextLeg {
@@ -34,7 +36,10 @@ export interface NextLeg {
 }
 
 export interface AuthSession {
-  /** The header to send with the first CONNECT, if any (Basic up front when credentials are known). */
+  /**
+   * The header to send with the first request, if any: Basic only when the user chose it (--proxy-auth basic) or this
+   * proxy asked for Basic in an earlier run; otherwise nothing, and the proxy's 407 decides.
+   */
   initial(): Promise<string | undefined>;
   /** Answers a 407; throws a BurrowError (kind 'auth') when nothing more can be tried. */
   respond(proxyAuthenticate: string[], statusLine: string): Promise<NextLeg>;
@@ -42,6 +47,8 @@ export interface AuthSession {
   awaitingChallenge(): boolean;
   /** The scheme of the last header handed out (undefined: none was sent). */
   lastScheme(): AuthScheme | undefined;
+  /** The proxy accepted the request: a Basic it asked for is remembered for the next run's first request. */
+  accepted(): Promise<void>;
 }
 
 export function createAuthSession(proxy: ProxyEndpoint, target: string, options: AuthOptions = {}): AuthSession {
@@ -53,6 +60,11 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
   let prompted = false;
   let rounds = 0;
   const unavailable: string[] = [];
+  const env = options.env ?? process.env;
+  /** Basic went with the first request because an earlier run's 407 asked for it (not because the user chose it). */
+  let basicFromMemory = false;
+  /** Basic was chosen from this run's 407 (the proxy asked for it). */
+  let basicAsked = false;
 
   const fail = (offered: Challenge[], statusLine: string, why: string, hint: string): BurrowError =>
     new BurrowError('auth', `the proxy ${label} refused CONNECT ${target}: "${statusLine}"; ${why} (offered: ${offered.map((c) => c.scheme).join(', ') || 'no scheme'}; tried: ${tried.map((s) => DISPLAY[s]).join(', ') || 'none'})`, {
@@ -95,12 +107,17 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       if (options.scheme === 'negotiate') return (await firstLeg('negotiate', undefined)).header;
       if (!credentials) return undefined;
       if (options.scheme === 'ntlm') return (await firstLeg('ntlm', undefined)).header;
-      if (options.scheme === undefined || options.scheme === 'basic') {
+      if (options.scheme === undefined) {
+        // The memory module is loaded only when there are credentials and no scheme was chosen.
+        const memory = await import('./basic-memory.ts');
+        basicFromMemory = memory.askedForBasic(env, label);
+      }
+      if (options.scheme === 'basic' || basicFromMemory) {
         current = 'basic';
         tried.push('basic');
         return basicHeader(credentials);
       }
-      return undefined; // Digest needs the proxy's nonce first
+      return undefined; // Digest needs the proxy's nonce first; anything else waits for the proxy's 407
     },
 
     async respond(proxyAuthenticate, statusLine) {
@@ -108,6 +125,10 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       const offered = parseChallenges(proxyAuthenticate);
       const find = (scheme: AuthScheme) => offered.find((c) => schemeIs(c, DISPLAY[scheme]));
       if (rounds > 6) throw fail(offered, statusLine, 'authentication did not finish after 6 rounds', 'the proxy keeps asking; check the credentials and the scheme (--proxy-auth)');
+      if (basicFromMemory && rounds === 1 && !find('basic')) {
+        // It asked for Basic once but no longer offers it: ask first again next time.
+        (await import('./basic-memory.ts')).forgetAskedForBasic(env, label);
+      }
 
       // A multi-leg scheme in progress: the proxy's token is the next challenge.
       if (current === 'ntlm') {
@@ -142,6 +163,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
           if (!credentials) continue;
           registerSecret(credentials.password);
         }
+        if (scheme === 'basic') basicAsked = true;
         try {
           return await firstLeg(scheme, find(scheme));
         } catch (error) {
@@ -172,6 +194,10 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       }
       const credentialHint = 'put USER:PASSWORD@ in front of the host in the proxy URL (percent-encoded), or a "machine PROXYHOST login USER password PASS" line in ~/.netrc, or set BURROW_PROXY_USER and BURROW_PROXY_PASSWORD';
       throw fail(offered, statusLine, `it requires credentials and none were found${unavailable.length ? ` (${unavailable.join('; ')})` : ''}`, credentialHint);
+    },
+
+    async accepted() {
+      if (basicAsked && current === 'basic' && options.scheme === undefined) (await import('./basic-memory.ts')).rememberAskedForBasic(env, label);
     },
   };
 }
