@@ -47,6 +47,8 @@ PACKAGES=(
   krb5-admin-server   # kadmin.local, kdb5_util
   krb5-user           # kinit, klist
   libkrb5-dev         # headers for the optional `kerberos` npm package, built by `npm ci` (so install this first)
+  python3             # test/helpers/with-tty.py (the /dev/tty prompt tests)
+  python3-impacket    # peers/ntlm-proxy.py verifies burrow's NTLMv2 responses with impacket (independent of burrow)
 )
 
 # Tests that route by name through a socks5:// proxy (local DNS) or take a direct path need a name other than

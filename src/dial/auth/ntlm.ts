@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BurrowError } from '../../errors.ts';
 import { requireNtlmClient } from '../../runtime/packages.ts';
@@ -29,19 +30,49 @@ export function ntlmNegotiate(username: string): string {
   return load().createType1Message(workstation(), splitDomainUser(username).domain);
 }
 
+/** For the MS-NLMP test vectors only: a fixed client challenge and clock. */
+export interface NtlmFixedInputs {
+  clientChallenge: Buffer;
+  nowMs: number;
+}
+
 /** The type-3 (authenticate) message answering the proxy's type-2 challenge token. */
-export function ntlmAuthenticate(challengeToken: string, credentials: { username: string; password: string }, proxyLabel: string): string {
+export function ntlmAuthenticate(challengeToken: string, credentials: { username: string; password: string }, proxyLabel: string, fixed?: NtlmFixedInputs): string {
   const ntlm = load();
   const { domain, user } = splitDomainUser(credentials.username);
   try {
     const type2 = ntlm.decodeType2Message(`NTLM ${normalizeType2(Buffer.from(challengeToken, 'base64')).toString('base64')}`);
-    return ntlm.createType3Message(type2, user, credentials.password, workstation(), domain || undefined);
+    return withClientChallenge(fixed?.clientChallenge ?? randomBytes(8), fixed?.nowMs, () =>
+      ntlm.createType3Message(type2, user, credentials.password, workstation(), domain || undefined),
+    );
   } catch (error) {
     throw new BurrowError('auth', `NTLM with the proxy ${proxyLabel} failed: ${(error as Error).message}`, {
       proxy: proxyLabel,
       said: (error as Error).message,
       hint: 'try --proxy-auth basic if the proxy also offers Basic',
     });
+  }
+}
+
+/**
+ * Runs `make` with the library's randomness and clock pinned. The library draws NTLMv2's 8-byte client challenge
+ * from Math.random (16 calls, one hex digit each), which is not a cryptographic generator: here each call returns
+ * the next digit of `challenge` (from crypto.randomBytes, or the test vector's). `nowMs` pins Date.now for the
+ * blob's timestamp (test vectors only). Both are restored before returning; `make` is synchronous, so no other code
+ * runs in between.
+ */
+function withClientChallenge<T>(challenge: Buffer, nowMs: number | undefined, make: () => T): T {
+  const digits = challenge.toString('hex');
+  let next = 0;
+  const random = Math.random;
+  const now = Date.now;
+  Math.random = () => (Number.parseInt(digits[next++ % digits.length]!, 16) + 0.5) / 16;
+  if (nowMs !== undefined) Date.now = () => nowMs;
+  try {
+    return make();
+  } finally {
+    Math.random = random;
+    Date.now = now;
   }
 }
 
