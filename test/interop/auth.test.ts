@@ -59,7 +59,10 @@ describe.skipIf(skipReason !== undefined)(`burrow authenticates to real squid${s
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/offered=NTLM, Basic/);
     expect(result.stderr).not.toContain('n7lm p@ss');
-    await expect.poll(() => ntlmSquid.accessLog(), { timeout: 10_000 }).toMatch(/CONNECT sshd\.burrow\.test:\d+ (CORP\\\\?)?alice/i);
+    // The user column is what ntlm_fake_auth read from type 3; it logs one byte past each field ("CORPa\\alicev"),
+    // so only "alice" in that column is checked (no user at all logs "-"). impacket verifies the message itself
+    // (ntlm-verified.test.ts).
+    await expect.poll(() => ntlmSquid.accessLog(), { timeout: 10_000 }).toMatch(/TCP_TUNNEL\/200 \d+ CONNECT sshd\.burrow\.test:\d+ \S*alice/i);
   });
 
   it('Digest: answers the nonce with the right response', async () => {
