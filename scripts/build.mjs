@@ -73,4 +73,6 @@ for (const name of existsSync('dist/chunks') ? readdirSync('dist/chunks') : []) 
   const path = `dist/chunks/${name}`;
   if (!fresh.has(name) && Date.now() - statSync(path).mtimeMs >= keepMs) rmSync(path, { force: true });
 }
+// V8 code caches of earlier connect.cjs bundles (bin/burrow names each after its bundle's hash): never valid again.
+for (const name of readdirSync('dist')) if (/^connect\.cjs\..*v8cache/.test(name)) rmSync(`dist/${name}`, { force: true });
 rmSync(outdir, { recursive: true, force: true });
