@@ -167,6 +167,26 @@ describe('hostile proxies', () => {
     expect(result.stderr).toMatch(authFailed(port, "the proxy's 407 body is larger than 1 MiB"));
   });
 
+  it('--proxy-auth negotiate without a Kerberos ticket: exit 4 naming proxy, target and Negotiate, not an internal error', async () => {
+    const server = createServer((client) => {
+      client.once('data', () => client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n'));
+      client.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      // An empty ticket cache: whether or not the optional kerberos module is built, Negotiate cannot start.
+      const env = { ...hermetic(), KRB5CCNAME: `FILE:${join(tmpdir(), 'burrow-no-such-ccache')}` };
+      const result = await runBurrow(['connect', '--proxy-auth', 'negotiate', '-x', `http://127.0.0.1:${port}`, 'example.org', '22'], { input: '', env });
+      expect(result.code).toBe(4);
+      expect(result.stderr).toMatch(new RegExp(`^burrow: cannot authenticate to the proxy http://127\\.0\\.0\\.1:${port} for CONNECT example\\.org:22 with Negotiate \\(--proxy-auth negotiate\\): .*; hint: .*kinit`));
+      expect(result.stderr).not.toContain('internal error');
+    } finally {
+      server.close();
+    }
+  });
+
   it('rejects a control character smuggled into the user name (percent-encoded CR LF), exit 2', async () => {
     const proxy = await track(startConnectProxy());
     const result = await runBurrow(['connect', '-x', `http://evil%0D%0AX-Injected:%201:pw@127.0.0.1:${proxy.port}`, 'example.org', '22'], { input: '' });

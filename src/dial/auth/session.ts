@@ -104,7 +104,21 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
     awaitingChallenge: () => current === 'ntlm',
     lastScheme: () => tried[tried.length - 1],
     async initial() {
-      if (options.scheme === 'negotiate') return (await firstLeg('negotiate', undefined)).header;
+      if (options.scheme === 'negotiate') {
+        try {
+          return (await firstLeg('negotiate', undefined)).header;
+        } catch (error) {
+          // --proxy-auth negotiate with no ticket or no kerberos module: an authentication failure (exit 4), not a bug.
+          if (!isNegotiateUnavailable(error)) throw error;
+          throw new BurrowError('auth', `cannot authenticate to the proxy ${label} for CONNECT ${target} with Negotiate (--proxy-auth negotiate): ${error.message}`, {
+            proxy: label,
+            target,
+            phase: 'proxy-auth',
+            auth: { offered: [], tried: [DISPLAY.negotiate] },
+            hint: 'burrow needs the optional kerberos package (built with libkrb5-dev) and a ticket (kinit); without --proxy-auth the proxy\'s 407 chooses the scheme',
+          });
+        }
+      }
       if (!credentials) return undefined;
       if (options.scheme === 'ntlm') return (await firstLeg('ntlm', undefined)).header;
       if (options.scheme === undefined) {
@@ -141,7 +155,14 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       }
       if (current === 'negotiate' && negotiate) {
         const token = find('negotiate')?.token;
-        if (token) return { header: await negotiate.step(token), sameConnection: true };
+        if (token) {
+          try {
+            return { header: await negotiate.step(token), sameConnection: true };
+          } catch (error) {
+            if (!isNegotiateUnavailable(error)) throw error;
+            throw fail(offered, statusLine, `Kerberos failed on the proxy's answer: ${error.message}`, 'klist shows your tickets; kinit USER@REALM gets a new one');
+          }
+        }
       }
 
       const candidates = (options.scheme ? [options.scheme] : [...AUTH_SCHEMES]).filter((scheme) => {
@@ -168,7 +189,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
           return await firstLeg(scheme, find(scheme));
         } catch (error) {
           // No module, no ticket, no principal: fall back to the next scheme the proxy offers, and say why later.
-          if (error instanceof Error && error.name === 'NegotiateUnavailable') {
+          if (isNegotiateUnavailable(error)) {
             unavailable.push(`Negotiate: ${error.message}`);
             if (current === 'negotiate') current = undefined;
             continue;
@@ -200,6 +221,11 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       if (basicAsked && current === 'basic' && options.scheme === undefined) (await import('./basic-memory.ts')).rememberAskedForBasic(env, label);
     },
   };
+}
+
+// negotiate.ts is loaded only when a proxy asks for Negotiate, so its error class is recognised by name, not instanceof.
+function isNegotiateUnavailable(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'NegotiateUnavailable';
 }
 
 function basicHeader(credentials: { username: string; password: string }): string {
