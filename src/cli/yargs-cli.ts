@@ -41,7 +41,9 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
     .exitProcess(false)
     .showHelpOnFail(false)
     // `-x URL HOST` must not read HOST as a second proxy: repeatable options take one value each, as in `connect`.
-    .parserConfiguration({ 'greedy-arrays': false })
+    // No boolean negation: with it, `--no-proxy LIST` meant "proxy = false" and LIST an unknown argument; the
+    // `--no-…` switches are options of their own instead.
+    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
@@ -124,7 +126,7 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
           y
             .positional('tshargs', { type: 'string', array: true, describe: 'tsh\'s arguments (after --)' })
             .option('tsh', { type: 'string', requiresArg: true, describe: 'the tsh program (default: tsh on PATH)' })
-            .option('probe', { type: 'boolean', default: true, describe: 'check tsh\'s SSH port through /webapi/ping (--no-probe skips it)' })
+            .option('no-probe', { type: 'boolean', describe: 'skip the check of tsh\'s SSH port through /webapi/ping' })
             .option('dry-run', { type: 'boolean', describe: 'print the environment and command line it would use (credentials masked) and exit' }),
         ),
       async (args) => {
@@ -140,8 +142,8 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
           y
             .positional('hosts', { type: 'string', array: true, describe: 'host names or ssh_config patterns; with --teleport, the Teleport proxy address' })
             .option('teleport', { type: 'string', requiresArg: true, describe: 'write the block "tsh config" would for CLUSTER, with tsh run by burrow tsh' })
-            .option('multiplex', { type: 'boolean', default: true, describe: 'ControlMaster/ControlPersist lines (--no-multiplex leaves them out)' })
-            .option('fdpass', { type: 'boolean', default: true, describe: 'ProxyUseFdpass yes and connect --fdpass: ssh gets the tunnel\'s socket, no burrow process stays (--no-fdpass leaves it out; never on Windows)' })
+            .option('no-multiplex', { type: 'boolean', describe: 'leave out the ControlMaster/ControlPersist lines' })
+            .option('no-fdpass', { type: 'boolean', describe: 'leave out ProxyUseFdpass yes and connect --fdpass (by default ssh gets the tunnel\'s socket and no burrow process stays; never on Windows)' })
             .option('write', { type: 'boolean', describe: 'add the block to ~/.ssh/config between marker comments (idempotent, with a backup)' })
             .option('file', { type: 'string', requiresArg: true, describe: 'with --write: this file instead of ~/.ssh/config' }),
         ),

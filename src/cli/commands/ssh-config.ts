@@ -15,8 +15,8 @@ export interface SshConfigValues extends CommonValues {
   hosts?: string[];
   teleport?: string;
   write?: boolean;
-  multiplex?: boolean;
-  fdpass?: boolean;
+  'no-multiplex'?: boolean;
+  'no-fdpass'?: boolean;
   file?: string;
 }
 
@@ -64,7 +64,7 @@ export async function runSshConfig(values: SshConfigValues, context: CommandCont
     for (const host of hosts) {
       if (!/^[A-Za-z0-9.*?!:_[\]-]+$/.test(host)) throw usageError(`"${host}" is not a host name or ssh_config pattern`);
     }
-    block = renderHostBlock({ hosts, burrow: words, connectOptions: connectOptions(values), multiplex: values.multiplex !== false, fdpass: values.fdpass !== false });
+    block = renderHostBlock({ hosts, burrow: words, connectOptions: connectOptions(values), multiplex: values['no-multiplex'] !== true, fdpass: values['no-fdpass'] !== true });
     label = hosts.join(' ');
   }
   if (!values.write) {

@@ -6,7 +6,6 @@ import { routeAndDialFrom, type CommonValues, type CommandContext } from '../opt
 export interface TshValues extends CommonValues {
   tsh?: string;
   'no-probe'?: boolean;
-  probe?: boolean;
   'dry-run'?: boolean;
 }
 
@@ -15,7 +14,7 @@ export async function runTshCommand(tshArgs: string[], values: TshValues, contex
   const { routeOptions, dialOptions } = await routeAndDialFrom(values, process.env, log);
   return runTsh(tshArgs, {
     ...(values.tsh ? { tsh: values.tsh } : {}),
-    noProbe: Boolean(values['no-probe']) || values.probe === false,
+    noProbe: values['no-probe'] === true,
     dryRun: Boolean(values['dry-run']),
     routeOptions,
     dialOptions,
