@@ -3,10 +3,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createPacResolver } from 'pac-resolver';
 import { QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
 import { embeddedAsset } from '../runtime/install.ts';
+import { requirePacResolver } from '../runtime/packages.ts';
 import { fetchPac, pacError, PAC_MAX_BYTES } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
@@ -54,7 +54,7 @@ export async function loadPac(location: string, timeoutMs: number, env: Readonly
   let alerts: string[] = [];
   let findProxyForUrl: (url: string, host: string) => Promise<string>;
   try {
-    findProxyForUrl = createPacResolver(vm, text, {
+    findProxyForUrl = requirePacResolver().createPacResolver(vm, text, {
       filename: location,
       sandbox: {
         alert: (message?: unknown) => {

@@ -14,6 +14,10 @@ export function requireNtlmClient(): unknown {
   return require('@ewsjs/ntlm-client');
 }
 
+export function requirePacResolver(): typeof import('pac-resolver') {
+  return require('pac-resolver') as typeof import('pac-resolver');
+}
+
 export async function importKerberos(): Promise<unknown> {
   // The executable's own require() loads only built-in modules; one rooted beside it reads node_modules there.
   return createRequire(join(dirname(process.execPath), 'burrow-native.cjs'))('kerberos');

@@ -2,7 +2,7 @@
 // its route from the per-user store without loading the PAC engine; a changed PAC file is obeyed at once; an answer
 // remembered on another network is forgotten; a PAC using time functions is never remembered; --fresh ignores the
 // memory. Whether the engine loaded is observed from outside: a --require hook (NODE_OPTIONS) records every require
-// of pac-resolver or quickjs-wasi, which is how dist/connect.cjs loads them.
+// of pac-resolver (bundled as dist/pac-engine.cjs) or quickjs-wasi, which is how dist/connect.cjs loads them.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ const { appendFileSync } = require('node:fs');
 const load = Module._load;
 Module._load = function (request, ...rest) {
   if (/^(pac-resolver|quickjs-wasi)$/.test(request)) appendFileSync(process.env.ENGINE_LOG, request + '\\n');
+  else if (/pac-engine\\.cjs$/.test(request)) appendFileSync(process.env.ENGINE_LOG, 'pac-engine.cjs\\n');
   return load.call(this, request, ...rest);
 };
 `,
@@ -49,6 +50,9 @@ describe('PAC answers remembered across runs', () => {
     const cold = await connectThroughPac(pac, cache, target.port);
     expect(cold.stdout.toString()).toBe('ping');
     expect(cold.engineLoaded).toContain('quickjs-wasi');
+    // pac-resolver comes bundled as one CommonJS file (scripts/build.mjs), not through Node's ESM loader.
+    expect(cold.engineLoaded).toContain('pac-engine.cjs');
+    expect(cold.engineLoaded).not.toContain('pac-resolver');
 
     const warm = await connectThroughPac(pac, cache, target.port);
     expect(warm.code, warm.stderr).toBe(0);
