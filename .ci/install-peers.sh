@@ -46,6 +46,11 @@ PACKAGES=(
   krb5-kdc            # an MIT KDC for the Negotiate (Kerberos) tests; the realm is made per run in a temp dir
   krb5-admin-server   # kadmin.local, kdb5_util
   krb5-user           # kinit, klist
+  dbus                # dbus-run-session: a private session bus to write GNOME proxy settings with gsettings
+  dconf-service       # dconf's D-Bus service (gsettings writes through it)
+  dconf-gsettings-backend  # gsettings' dconf backend (reads ~/.config/dconf/user directly)
+  gsettings-desktop-schemas  # the org.gnome.system.proxy schema
+  libglib2.0-bin      # gsettings itself
   libkrb5-dev         # headers for the optional `kerberos` npm package, built by `npm ci` (so install this first)
   python3             # test/helpers/with-tty.py (the /dev/tty prompt tests)
   python3-impacket    # peers/ntlm-proxy.py verifies burrow's NTLMv2 responses with impacket (independent of burrow)
