@@ -27,6 +27,7 @@ export const COMMON_OPTIONS = {
   'proxy-insecure': { type: 'boolean', description: 'do not verify an https:// proxy\'s certificate (unsafe)' },
   'proxy-auth': { type: 'string', placeholder: 'SCHEME', description: 'HTTP proxy authentication: negotiate, ntlm, digest or basic (default: the strongest the proxy offers)' },
   'alternative-timeout': { type: 'string', placeholder: 'SECONDS', description: 'when the route lists several alternatives (PAC, config), give up on each but the last after this long (default 5)' },
+  fresh: { type: 'boolean', description: 'ignore what earlier runs remembered: proxies that failed, credentials a proxy rejected' },
   config: { type: 'string', placeholder: 'FILE', description: 'configuration file (default $XDG_CONFIG_HOME/burrow/config.yaml, read if it exists)' },
   pac: { type: 'string', placeholder: 'FILE|URL', description: 'proxy auto-config file or http(s) URL (else BURROW_PAC); its answer lists the alternatives' },
   fresh: { type: 'boolean', description: 'work the route out again, ignoring PAC answers remembered from earlier runs' },
@@ -46,6 +47,7 @@ export type CommonValues = {
   'proxy-insecure'?: boolean;
   'proxy-auth'?: string;
   'alternative-timeout'?: string | number;
+  fresh?: boolean;
   config?: string;
   pac?: string;
   fresh?: boolean;
@@ -162,6 +164,7 @@ export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false
   return {
     connectTimeoutMs: Math.round(seconds * 1000),
     ...(alternativeTimeoutMs !== undefined ? { alternativeTimeoutMs } : {}),
+    ...(values.fresh ? { fresh: true } : {}),
     log,
     tls: { ...(proxyCa ? { proxyCa } : {}), ...(values['proxy-insecure'] ? { insecure: true } : {}) },
     auth: { prompt, ...(scheme ? { scheme: scheme as AuthScheme } : {}) },

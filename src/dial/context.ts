@@ -46,6 +46,8 @@ export interface DialOptions {
   env?: Environment;
   /** Instead of a tunnel, one plain-HTTP request (`forward --http`, the exec bridge); see ForwardRequest. */
   forward?: ForwardRequest;
+  /** --fresh: ignore what earlier runs remembered (proxies that failed, credentials a proxy rejected). */
+  fresh?: boolean;
   /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */
   auth?: { scheme?: AuthScheme; prompt?: boolean };
   /**

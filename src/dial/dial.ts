@@ -21,7 +21,8 @@ export interface Connection {
  * Walks the plan's alternatives in order and returns the first tunnel that opens (failover). `connectTimeoutMs`
  * bounds the whole walk; when there are several alternatives, each but the last is also cut off after
  * `alternativeTimeoutMs` (default 5 s) so that a dead proxy first in a PAC answer does not eat the whole budget;
- * the last alternative gets whatever time is left.
+ * the last alternative gets whatever time is left. Alternatives that failed in an earlier run for a few minutes
+ * (dead-proxies.ts) are tried last, unless `fresh`.
  */
 export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<Connection> {
   const plan = withPlanCredentials(routePlan, options.env ?? process.env);
@@ -31,7 +32,17 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
   const perAlternativeMs = options.alternativeTimeoutMs ?? DEFAULT_ALTERNATIVE_TIMEOUT_MS;
   const deadline = Date.now() + options.connectTimeoutMs;
   const count = plan.alternatives.length;
-  for (const [index, alternative] of plan.alternatives.entries()) {
+  const env = options.env ?? process.env;
+  // Lazy: the memory (node:crypto, node:os, a file) matters only when there is a choice, which the common
+  // ProxyCommand case (one proxy) never has.
+  const memory = count > 1 ? await import('./dead-proxies.ts') : undefined;
+  const ordered = memory ? memory.orderAlternatives(plan, env, options.fresh) : plan.alternatives.map((alternative) => ({ alternative, failedAt: undefined, said: undefined }));
+  for (const { alternative, failedAt, said } of ordered) {
+    if (failedAt !== undefined) {
+      options.log.info('route alternative remembered as failed: trying it last', { target: formatTarget(plan.target), route: formatHops(alternative.hops), failed_at: memory!.clockTime(failedAt), said });
+    }
+  }
+  for (const [index, { alternative, failedAt }] of ordered.entries()) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       options.log.info('route alternative skipped: no time left', { target: formatTarget(plan.target), alternative: index + 1, route: formatHops(alternative.hops) });
@@ -42,12 +53,15 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
     try {
       const stream = await dialWithSkips(plan.target, alternative, { ...options, connectTimeoutMs: limitMs });
       if (index > 0) options.log.info('route alternative open', { target: formatTarget(plan.target), alternative: index + 1, of: count, route: formatHops(alternative.hops), source: sourceText(alternative.source) });
+      if (failedAt !== undefined) memory!.forgetFailure(plan, alternative, env);
       return { stream, alternative };
     } catch (error) {
       if (!isBurrowError(error)) throw error;
       const failure = cut && error.timedOut ? perAlternativeTimeout(error) : error;
       failures.push(failure);
-      byAlternative[index] = failure;
+      byAlternative[plan.alternatives.indexOf(alternative)] = failure;
+      // Remembered only when there was another way to try: a lone route's failure is the user's to see each time.
+      if (memory && !options.signal?.aborted && memory.showsDeadAlternative(alternative, failure)) memory.rememberFailure(plan, alternative, failure, env);
       if (count > 1) {
         options.log.info('route alternative failed', {
           target: formatTarget(plan.target),
@@ -56,7 +70,7 @@ export async function dial(routePlan: RoutePlan, options: DialOptions): Promise<
           route: formatHops(alternative.hops),
           source: sourceText(alternative.source),
           error: failure.message,
-          ...(index < count - 1 ? { next: formatHops(plan.alternatives[index + 1]!.hops) } : {}),
+          ...(index < count - 1 ? { next: formatHops(ordered[index + 1]!.alternative.hops) } : {}),
         });
       }
     }
