@@ -1,3 +1,5 @@
+import type { SystemProxyKind, SystemProxySettings } from './types.ts';
+
 // The desktops' exception lists in NO_PROXY syntax (src/route/no-proxy.ts, Go's rules). They mostly agree with it
 // ("host", ".domain", "*.domain", IPs, CIDRs); what differs is converted here, once, and what NO_PROXY cannot say
 // is reported instead of silently widening or narrowing the list:
@@ -55,4 +57,10 @@ function isOctet(text: string): boolean {
 /** A name without a dot that is not an IP literal: Windows' `<local>`, macOS' "simple hostname". */
 export function isSimpleName(host: string): boolean {
   return !host.includes('.') && !host.includes(':');
+}
+
+/** Settings that say "no proxy" yet, with the desktop's exception list converted (each parser fills in the rest). */
+export function noProxySettings(kind: SystemProxyKind, origin: string, bypassName: string, patterns: string[]): SystemProxySettings {
+  const bypass = convertBypass(patterns, bypassName);
+  return { kind, origin, mode: 'none', bypass: bypass.entries, bypassName, bypassSimpleNames: bypass.simpleNames, warnings: bypass.warnings };
 }

@@ -1,4 +1,4 @@
-import { convertBypass } from './bypass.ts';
+import { noProxySettings } from './bypass.ts';
 import type { SystemProxySettings } from './types.ts';
 
 // GNOME's org.gnome.system.proxy, as `gsettings list-recursively org.gnome.system.proxy` prints it: one line per
@@ -32,16 +32,7 @@ export function parseGsettings(text: string): SystemProxySettings {
     return typeof v === 'number' ? v : 0;
   };
   const ignore = values.get('./ignore-hosts');
-  const bypass = convertBypass(Array.isArray(ignore) ? ignore : [], `${GNOME_ORIGIN} ignore-hosts`);
-  const settings: SystemProxySettings = {
-    kind: 'gnome',
-    origin: GNOME_ORIGIN,
-    mode: 'none',
-    bypass: bypass.entries,
-    bypassName: `${GNOME_ORIGIN} ignore-hosts`,
-    bypassSimpleNames: bypass.simpleNames,
-    warnings: bypass.warnings,
-  };
+  const settings = noProxySettings('gnome', GNOME_ORIGIN, `${GNOME_ORIGIN} ignore-hosts`, Array.isArray(ignore) ? ignore : []);
   const mode = str('./mode');
   if (mode === 'auto') {
     const url = str('./autoconfig-url').trim();

@@ -1,4 +1,4 @@
-import { convertBypass } from './bypass.ts';
+import { noProxySettings } from './bypass.ts';
 import type { SystemProxySettings } from './types.ts';
 
 // KDE's ~/.config/kioslaverc, section [Proxy Settings] (REFERENCE.md §6): ProxyType 0 none, 1 manual, 2 PAC
@@ -21,16 +21,8 @@ export function parseKioslaverc(text: string, file = 'kioslaverc'): SystemProxyS
     keys.set(line.slice(0, eq).replace(/\[\$[a-z]+\]$/, '').trim(), line.slice(eq + 1).trim());
   }
   const reversed = /^true$/i.test(keys.get('ReversedException') ?? '');
-  const bypass = reversed ? { entries: [], simpleNames: false, warnings: [`${origin}: ReversedException (use the proxy only for NoProxyFor) is not supported; NoProxyFor is ignored`] } : convertBypass((keys.get('NoProxyFor') ?? '').split(','), `${origin} NoProxyFor`);
-  const settings: SystemProxySettings = {
-    kind: 'kde',
-    origin,
-    mode: 'none',
-    bypass: bypass.entries,
-    bypassName: `${origin} NoProxyFor`,
-    bypassSimpleNames: bypass.simpleNames,
-    warnings: bypass.warnings,
-  };
+  const settings = noProxySettings('kde', origin, `${origin} NoProxyFor`, reversed ? [] : (keys.get('NoProxyFor') ?? '').split(','));
+  if (reversed) settings.warnings.push(`${origin}: ReversedException (use the proxy only for NoProxyFor) is not supported; NoProxyFor is ignored`);
   switch (keys.get('ProxyType')) {
     case '1': {
       const proxy = kdeProxy(keys.get('httpsProxy'), 'http') ?? kdeProxy(keys.get('socksProxy'), 'socks5h') ?? kdeProxy(keys.get('httpProxy'), 'http');

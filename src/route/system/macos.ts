@@ -1,4 +1,4 @@
-import { convertBypass } from './bypass.ts';
+import { noProxySettings } from './bypass.ts';
 import type { SystemProxySettings } from './types.ts';
 
 // macOS: `scutil --proxy` prints the current network service's proxy dictionary (REFERENCE.md §6):
@@ -44,16 +44,8 @@ export function parseScutilProxy(text: string): SystemProxySettings {
     if (depth === 0) keys.set(key, value.trim());
   }
   const on = (key: string) => keys.get(key) === '1';
-  const bypass = convertBypass(exceptions, `${MACOS_ORIGIN} ExceptionsList`);
-  const settings: SystemProxySettings = {
-    kind: 'macos',
-    origin: MACOS_ORIGIN,
-    mode: 'none',
-    bypass: bypass.entries,
-    bypassName: `${MACOS_ORIGIN} ExceptionsList`,
-    bypassSimpleNames: bypass.simpleNames || on('ExcludeSimpleHostnames'),
-    warnings: bypass.warnings,
-  };
+  const settings = noProxySettings('macos', MACOS_ORIGIN, `${MACOS_ORIGIN} ExceptionsList`, exceptions);
+  if (on('ExcludeSimpleHostnames')) settings.bypassSimpleNames = true;
   if (on('ProxyAutoConfigEnable') && keys.get('ProxyAutoConfigURLString')) {
     return { ...settings, mode: 'auto', pacUrl: keys.get('ProxyAutoConfigURLString')! };
   }

@@ -1,4 +1,4 @@
-import { convertBypass } from './bypass.ts';
+import { noProxySettings } from './bypass.ts';
 import type { SystemProxySettings } from './types.ts';
 
 // Windows: HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings, as `reg query KEY` prints it
@@ -16,16 +16,7 @@ export function parseRegQuery(text: string): SystemProxySettings {
     const match = /^\s+(\S(?:.*?\S)?)\s{4}(REG_[A-Z_]+)\s{4}(.*)$/.exec(line) ?? /^\s+(\S(?:.*?\S)?)\s{4}(REG_[A-Z_]+)\s*$/.exec(line);
     if (match) values.set(match[1]!.toLowerCase(), (match[3] ?? '').trim());
   }
-  const bypass = convertBypass((values.get('proxyoverride') ?? '').split(';'), `${WINDOWS_ORIGIN} ProxyOverride`);
-  const settings: SystemProxySettings = {
-    kind: 'windows',
-    origin: WINDOWS_ORIGIN,
-    mode: 'none',
-    bypass: bypass.entries,
-    bypassName: `${WINDOWS_ORIGIN} ProxyOverride`,
-    bypassSimpleNames: bypass.simpleNames,
-    warnings: bypass.warnings,
-  };
+  const settings = noProxySettings('windows', WINDOWS_ORIGIN, `${WINDOWS_ORIGIN} ProxyOverride`, (values.get('proxyoverride') ?? '').split(';'));
   const pac = values.get('autoconfigurl');
   if (pac) return { ...settings, mode: 'auto', pacUrl: pac };
   const enabled = Number(values.get('proxyenable') ?? '0') !== 0; // "0x1": Number() reads hex
