@@ -31,6 +31,12 @@ export interface SquidOptions {
    * ntlm_fake_auth helper: the real three-leg exchange on one connection, accepting any user and password.
    */
   authSchemes?: Array<'basic' | 'digest' | 'ntlm' | 'negotiate'>;
+  /**
+   * Users squid re-challenges (407) after they authenticated, as if their password were wrong: a `proxy_auth` ACL
+   * last on a deny line makes squid answer 407, not 403. With ntlm_fake_auth (which takes any password) this is
+   * how an NTLM squid "rejects a password".
+   */
+  rejectUsers?: string[];
   /** For 'negotiate': the realm startKdc() made (negotiate_kerberos_auth reads the keytab as the proxy user). */
   kerberos?: KdcPeer;
   /** Allow CONNECT only to these ports (squid answers 403 otherwise). Default: any port. */
@@ -116,6 +122,10 @@ export async function startSquid(options: SquidOptions = {}): Promise<SquidPeer>
         }
       }
       lines.push('acl authenticated proxy_auth REQUIRED', 'http_access deny !authenticated');
+      if (options.rejectUsers?.length) {
+        // Matched anywhere in the name: ntlm_fake_auth reports NTLMv2 users with stray bytes around them ("CORPb\\bobv").
+        lines.push(`acl rejected proxy_auth_regex -i ${options.rejectUsers.join(' ')}`, 'http_access deny rejected');
+      }
     }
     if (options.connectPorts) {
       lines.push(`acl allowed_ports port ${options.connectPorts.join(' ')}`, 'http_access deny CONNECT !allowed_ports');

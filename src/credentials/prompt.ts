@@ -7,7 +7,8 @@ import { ReadStream } from 'node:tty';
 
 const PROMPT_LIMIT_MS = 120_000;
 
-export async function promptCredentials(proxyLabel: string, username: string | undefined): Promise<{ username: string; password: string } | undefined> {
+/** `note`, when given, is printed first (why burrow asks although it has credentials). */
+export async function promptCredentials(proxyLabel: string, username: string | undefined, note?: string): Promise<{ username: string; password: string } | undefined> {
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r+');
@@ -22,6 +23,7 @@ export async function promptCredentials(proxyLabel: string, username: string | u
     return undefined;
   }
   try {
+    if (note) writeSync(fd, `burrow: ${note}\n`);
     const user = username ?? (await readLine(input, fd, `burrow: user name for the proxy ${proxyLabel}: `, true));
     if (user === undefined || user === '') return undefined;
     const password = await readLine(input, fd, `burrow: password for ${user} at the proxy ${proxyLabel}: `, false);

@@ -92,6 +92,7 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
     pauseClock: attempt.pauseClock,
     ...(ask.digest ? { request: ask.digest } : {}),
     ...(attempt.options.env ? { env: attempt.options.env } : {}),
+    ...(attempt.options.fresh ? { fresh: true } : {}),
   });
   let authorization = await session.initial();
   let buffered: Buffer = Buffer.alloc(0);

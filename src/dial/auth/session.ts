@@ -24,8 +24,10 @@ export interface AuthOptions {
   pauseClock?: () => () => void;
   /** The request Digest signs, when not CONNECT to the target (a plain-HTTP request forwarded to the proxy). */
   request?: { method: string; uri: string };
-  /** Where the per-user memory of proxies that asked for Basic lives (XDG_CACHE_HOME, HOME); default process.env. */
+  /** Where the per-user memory of proxies that asked for Basic, and of rejected credentials, lives (XDG_CACHE_HOME, HOME); default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** --fresh: send credentials even when the proxy rejected them recently. */
+  fresh?: boolean;
 }
 
 export interface NextLeg {
@@ -47,7 +49,7 @@ export interface AuthSession {
   awaitingChallenge(): boolean;
   /** The scheme of the last header handed out (undefined: none was sent). */
   lastScheme(): AuthScheme | undefined;
-  /** The proxy accepted the request: a Basic it asked for is remembered for the next run's first request. */
+  /** The proxy accepted the request: a Basic it asked for is remembered; credentials it had rejected are forgotten. */
   accepted(): Promise<void>;
 }
 
@@ -65,6 +67,37 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
   let basicFromMemory = false;
   /** Basic was chosen from this run's 407 (the proxy asked for it). */
   let basicAsked = false;
+  // Credentials from the URL, netrc or variables are checked against the memory of rejected ones once, before they
+  // are first sent; typed ones are the user's fresh answer and are not.
+  let checked = false;
+  let heldBack = false;
+
+  /** Throws (or prompts for new credentials) when the proxy rejected these credentials in an earlier run. */
+  const checkRejected = async (): Promise<void> => {
+    if (checked || !credentials || prompted) return;
+    checked = true;
+    const memory = await import('./rejected.ts');
+    const at = memory.rejectedAt(env, label, credentials);
+    if (at === undefined) return;
+    heldBack = true;
+    if (options.fresh) return;
+    if (options.prompt !== false) {
+      prompted = true;
+      const resume = options.pauseClock?.();
+      try {
+        const { promptCredentials } = await import('./prompt.ts');
+        const typed = await promptCredentials(label, credentials.username, `the proxy ${label} rejected this password for ${credentials.username} earlier; burrow will not send it again for a while (account lockout)`);
+        if (typed) {
+          registerSecret(typed.password);
+          credentials = typed;
+          return;
+        }
+      } finally {
+        resume?.();
+      }
+    }
+    throw memory.heldBackError(label, target, credentials.username, at);
+  };
 
   const fail = (offered: Challenge[], statusLine: string, why: string, hint: string): BurrowError =>
     new BurrowError('auth', `the proxy ${label} refused CONNECT ${target}: "${statusLine}"; ${why} (offered: ${offered.map((c) => c.scheme).join(', ') || 'no scheme'}; tried: ${tried.map((s) => DISPLAY[s]).join(', ') || 'none'})`, {
@@ -120,13 +153,17 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
         }
       }
       if (!credentials) return undefined;
-      if (options.scheme === 'ntlm') return (await firstLeg('ntlm', undefined)).header;
+      if (options.scheme === 'ntlm') {
+        await checkRejected();
+        return (await firstLeg('ntlm', undefined)).header;
+      }
       if (options.scheme === undefined) {
         // The memory module is loaded only when there are credentials and no scheme was chosen.
         const memory = await import('./basic-memory.ts');
         basicFromMemory = memory.askedForBasic(env, label);
       }
       if (options.scheme === 'basic' || basicFromMemory) {
+        await checkRejected();
         current = 'basic';
         tried.push('basic');
         return basicHeader(credentials);
@@ -185,6 +222,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
           registerSecret(credentials.password);
         }
         if (scheme === 'basic') basicAsked = true;
+        if (needsCredentials(scheme)) await checkRejected();
         try {
           return await firstLeg(scheme, find(scheme));
         } catch (error) {
@@ -201,7 +239,9 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       // Nothing left to try: say why as precisely as we can.
       if (credentials && tried.length > 0) {
         const stillOffered = tried.filter((s) => find(s));
-        throw fail(offered, statusLine, `it rejected the credentials for user "${credentials.username}"`, `check the user name and password${stillOffered.includes('ntlm') ? ' (NTLM users are often written DOMAIN\\user)' : ''}; percent-encode special characters in a URL (":" is %3A, "@" is %40, space is %20)`);
+        if (tried.some(needsCredentials)) (await import('./rejected.ts')).rememberRejected(env, label, credentials);
+        const held = tried.some(needsCredentials) ? ' (burrow will not send these credentials to this proxy again for 15 minutes, so that retries cannot lock the account; --fresh retries at once)' : '';
+        throw fail(offered, statusLine, `it rejected the credentials for user "${credentials.username}"${held}`, `check the user name and password${stillOffered.includes('ntlm') ? ' (NTLM users are often written DOMAIN\\user)' : ''}; percent-encode special characters in a URL (":" is %3A, "@" is %40, space is %20)`);
       }
       if (offered.length === 0) {
         throw fail(offered, statusLine, 'it requires authentication but names no scheme', 'ask the proxy administrators which scheme it uses');
@@ -219,6 +259,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
 
     async accepted() {
       if (basicAsked && current === 'basic' && options.scheme === undefined) (await import('./basic-memory.ts')).rememberAskedForBasic(env, label);
+      if (heldBack && credentials) (await import('./rejected.ts')).forgetRejected(env, label, credentials);
     },
   };
 }
