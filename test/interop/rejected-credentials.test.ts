@@ -27,7 +27,7 @@ describe.skipIf(skipReason !== undefined)(`a password real NTLM squid rejected i
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const bobAttempts = () => squid.accessLog().split('\n').filter((line) => /TCP_DENIED\/407 .*CONNECT sshd\.burrow\.test:\d+ (CORP\\\\?)?bob /i.test(line)).length;
+  const bobAttempts = () => squid.accessLog().split('\n').filter((line) => /TCP_DENIED\/407 .*CONNECT sshd\.burrow\.test:\d+ \S*bob\S* /i.test(line)).length;
 
   it('two ssh runs with a wrong password: squid sees it once; the second run says why; a right user still works', async () => {
     const env = cleanEnv({ XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
@@ -45,7 +45,7 @@ describe.skipIf(skipReason !== undefined)(`a password real NTLM squid rejected i
     const alice = `http://CORP%5Calice:${encodeURIComponent('any')}@127.0.0.1:${squid.port}`;
     const ok = await runSsh(sshd, 'echo alice-ok', { host: TARGET, proxyCommand: proxyCommand('-x', alice), env });
     expect(ok.stdout, ok.stderr).toBe('alice-ok\n');
-    await expect.poll(() => squid.accessLog(), { timeout: 10_000 }).toMatch(/TCP_TUNNEL\/200 .*CONNECT sshd\.burrow\.test:\d+ (CORP\\\\?)?alice/i);
+    await expect.poll(() => squid.accessLog(), { timeout: 10_000 }).toMatch(/TCP_TUNNEL\/200 .*CONNECT sshd\.burrow\.test:\d+ \S*alice/i);
     expect(bobAttempts()).toBe(1);
   });
 });

@@ -76,7 +76,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
   const checkRejected = async (): Promise<void> => {
     if (checked || !credentials || prompted) return;
     checked = true;
-    const memory = await import('./rejected.ts');
+    const memory = await import('../../credentials/rejected.ts');
     const at = memory.rejectedAt(env, label, credentials);
     if (at === undefined) return;
     heldBack = true;
@@ -85,7 +85,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       prompted = true;
       const resume = options.pauseClock?.();
       try {
-        const { promptCredentials } = await import('./prompt.ts');
+        const { promptCredentials } = await import('../../credentials/prompt.ts');
         const typed = await promptCredentials(label, credentials.username, `the proxy ${label} rejected this password for ${credentials.username} earlier; burrow will not send it again for a while (account lockout)`);
         if (typed) {
           registerSecret(typed.password);
@@ -239,7 +239,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       // Nothing left to try: say why as precisely as we can.
       if (credentials && tried.length > 0) {
         const stillOffered = tried.filter((s) => find(s));
-        if (tried.some(needsCredentials)) (await import('./rejected.ts')).rememberRejected(env, label, credentials);
+        if (tried.some(needsCredentials)) (await import('../../credentials/rejected.ts')).rememberRejected(env, label, credentials);
         const held = tried.some(needsCredentials) ? ' (burrow will not send these credentials to this proxy again for 15 minutes, so that retries cannot lock the account; --fresh retries at once)' : '';
         throw fail(offered, statusLine, `it rejected the credentials for user "${credentials.username}"${held}`, `check the user name and password${stillOffered.includes('ntlm') ? ' (NTLM users are often written DOMAIN\\user)' : ''}; percent-encode special characters in a URL (":" is %3A, "@" is %40, space is %20)`);
       }
@@ -259,7 +259,7 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
 
     async accepted() {
       if (basicAsked && current === 'basic' && options.scheme === undefined) (await import('./basic-memory.ts')).rememberAskedForBasic(env, label);
-      if (heldBack && credentials) (await import('./rejected.ts')).forgetRejected(env, label, credentials);
+      if (heldBack && credentials) (await import('../../credentials/rejected.ts')).forgetRejected(env, label, credentials);
     },
   };
 }

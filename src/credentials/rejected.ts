@@ -1,5 +1,5 @@
-import { BurrowError } from '../../errors.ts';
-import { keyedDigest, openStore, type Store } from '../../state/store.ts';
+import { BurrowError } from '../errors.ts';
+import { keyedDigest, openStore, type Store } from '../state/store.ts';
 
 // Lockout-safe credentials (px #234, #250, #258: a wrong NTLM password retried by every ssh locks the domain
 // account). When a proxy rejects a user's credentials, later runs do not send the same ones to the same proxy for
