@@ -1,5 +1,5 @@
 import { BurrowError } from '../errors.ts';
-import { keyedDigest, openStore, type Store } from '../state/store.ts';
+import { clockTime, keyedDigest, openStore, type Store } from '../state/store.ts';
 
 // Lockout-safe credentials (px #234, #250, #258: a wrong NTLM password retried by every ssh locks the domain
 // account). When a proxy rejects a user's credentials, later runs do not send the same ones to the same proxy for
@@ -37,8 +37,7 @@ export function forgetRejected(env: Env, proxyLabel: string, credentials: Creden
 }
 
 export function heldBackError(proxyLabel: string, target: string, username: string, at: number): BurrowError {
-  const d = new Date(at);
-  const clock = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const clock = clockTime(at);
   return new BurrowError('auth', `not sending the password for user "${username}" to the proxy ${proxyLabel} (CONNECT ${target}): the proxy rejected this same password at ${clock}, and sending it again on every run can lock the account; burrow holds it back for ${REJECTED_TTL_MS / 60_000} minutes`, {
     proxy: proxyLabel,
     target,

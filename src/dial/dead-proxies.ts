@@ -4,6 +4,8 @@ import { formatHops } from '../route/proxy-url.ts';
 import { formatTarget } from '../route/target.ts';
 import { openStore, type Store } from '../state/store.ts';
 
+export { clockTime } from '../state/store.ts';
+
 // Dead proxies remembered between runs (alpaca keeps such a list for 5 minutes, REFERENCE.md §6): a laptop at home
 // would otherwise pay the alternative timeout on the office proxy in every ssh. An alternative that failed by
 // timeout or unreachability is tried last by later runs for a few minutes, never skipped (it still gets whatever
@@ -65,10 +67,4 @@ export function rememberFailure(plan: RoutePlan, alternative: RouteAlternative, 
 
 export function forgetFailure(plan: RoutePlan, alternative: RouteAlternative, env: Env): void {
   store(env).delete(alternativeKey(plan, alternative));
-}
-
-/** "16:42", local time, for "remembered as failed at HH:MM". */
-export function clockTime(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }

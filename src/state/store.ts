@@ -121,6 +121,12 @@ function writeEntries(dir: string, file: string, entries: Record<string, Entry>)
   }
 }
 
+/** "16:42", local time: when something was remembered, as messages say it ("remembered as failed at 16:42"). */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
 let fingerprint: string | undefined;
 
 /**
