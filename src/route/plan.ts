@@ -34,13 +34,16 @@ export type RouteSource =
   | { kind: 'no-proxy'; list: NoProxyName }
   /** The loopback rule: environment proxies, PAC answers and the config's default never apply to loopback. */
   | { kind: 'loopback' }
+  /** The desktop's proxy settings (consulted only when nothing above decides); `origin` names them for people. */
+  | { kind: 'system'; origin: string }
   /** Nothing is configured. */
   | { kind: 'none' }
   /** A candidate of `burrow doctor`'s own (not a route). */
   | { kind: 'probe'; text: string };
 
 export interface NoProxyName {
-  from: 'flag' | 'environment' | 'config';
+  /** 'system': the desktop settings' exceptions (GNOME ignore-hosts, KDE NoProxyFor, ...). */
+  from: 'flag' | 'environment' | 'config' | 'system';
   /** "--no-proxy", "NO_PROXY" or "no_proxy" as spelled, or "no_proxy in FILE:LINE". */
   name: string;
 }
@@ -68,6 +71,8 @@ export function sourceText(source: RouteSource): string {
       return source.list.from === 'config' ? 'config' : source.list.name;
     case 'loopback':
       return 'loopback';
+    case 'system':
+      return source.origin;
     case 'none':
       return 'default';
     case 'probe':
@@ -87,7 +92,7 @@ export interface RuleMatch {
 export interface PacMatch {
   /** The PAC file or URL. */
   location: string;
-  /** Which setting named it: "--pac", "BURROW_PAC" or "config". */
+  /** Which setting named it: "--pac", "BURROW_PAC", "config", or the desktop settings ("GNOME proxy settings (…)"). */
   from: string;
   /** The URL passed to FindProxyForURL. */
   url: string;

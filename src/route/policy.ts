@@ -8,7 +8,7 @@
 // proxychains.conf and the proxy variables one time, and returns `policy.sources`: an ordered list of typed sources,
 // each with its own matcher (`decide`). resolve() walks the list; the first source that decides wins. Precedence
 // (DESIGN.md, refined in the README): --direct; --proxy; --proxychains-conf; BURROW_PROXY; a config rule; a PAC file;
-// the config's default; HTTPS_PROXY, ALL_PROXY, HTTP_PROXY; nothing (direct).
+// the config's default; HTTPS_PROXY, ALL_PROXY, HTTP_PROXY; the desktop's proxy settings; nothing (direct).
 //
 // NO_PROXY lives in one place (noProxyExemption: --no-proxy, the variable, or the config's no_proxy:), and so does
 // the loopback rule (loopbackRoute): environment proxies, PAC answers and the config's default never apply to
@@ -18,8 +18,8 @@
 // connection (policyFor memoises per RouteOptions object); exec, tsh (proxyVariables) and doctor (namedProxies) too.
 //
 // Extending it:
-// - a new source (e.g. desktop proxy settings, 'system', consulted only when nothing else decides) is one more
-//   entry of compileSources() (sources.ts), placed before 'none', with its own `kind` in RouteSource (plan.ts);
+// - a new source is one more entry of compileSources() (sources.ts) with its own `kind` in RouteSource (plan.ts), as
+//   the desktop's proxy settings ('system', consulted only when nothing else decides, placed before 'none') are;
 // - the PAC source takes `pacMemory` (RouteOptions): remembered answers are looked up before the script runs and
 //   stored after, without touching the walk.
 // Time limits are not route data: `policy.timeouts` holds the config file's, and the caller folds them into its

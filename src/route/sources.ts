@@ -4,6 +4,8 @@ import { isLoopbackTarget, matchNoProxy, parseNoProxy, type NoProxyList } from '
 import type { NoProxyName, RouteAlternative, RouteSource } from './plan.ts';
 import type { PacScript } from './pac.ts';
 import type { ProxychainsConf } from './proxychains.ts';
+import { isSimpleName } from './system/bypass.ts';
+import type { SystemReading } from './system/read.ts';
 import { displayProxy, formatHops, parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
 import { formatPorts, matchRules, namesTargetExactly } from './rules.ts';
 import { formatTarget, printable, type Target } from './target.ts';
@@ -27,6 +29,8 @@ export interface SourceFlags {
   proxychainsConf?: string;
   /** Remembered PAC answers, consulted before the script runs (see the module comment). */
   pacMemory?: PacMemory;
+  /** Reads the desktop's proxy settings (default: system/read.ts on this platform); injected by tests. */
+  readSystemProxy?: () => Promise<SystemReading>;
 }
 
 export interface PacMemory {
@@ -162,12 +166,59 @@ export function compileSources(
 
   if (proxyVariable && proxyVariable.name.toUpperCase() !== 'BURROW_PROXY') {
     sources.push(environmentSource('environment', proxyVariable, flagNoProxy ?? envNoProxy));
+  } else {
+    // Only without a proxy variable (which always decides): then nothing is read or spawned unless the walk gets here.
+    sources.push(systemSource(flags, env, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt));
   }
   sources.push({
     kind: 'none',
     decide: () => [{ hops: [], source: { kind: 'none' }, reason: 'no proxy is configured (BURROW_PROXY, HTTPS_PROXY, ALL_PROXY and HTTP_PROXY are unset)' }],
   });
   return sources;
+}
+
+/**
+ * The desktop's proxy settings (system/): read on the first target that gets this far, once per policy (a run), and
+ * how long the reading took is part of the reason `burrow route` shows. Manual settings route like a proxy variable
+ * (the loopback rule, --no-proxy, then the desktop's exceptions as a NO_PROXY list); an auto (PAC) setting is the PAC
+ * path with the desktop's PAC URL; "none" or unreadable settings pass to 'none'.
+ */
+function systemSource(flags: SourceFlags, env: Environment, pacTimeoutMs: number, exempt: (target: Target, walk: Walk) => RouteAlternative | undefined): PolicySource {
+  let compiled: Promise<{ reading: SystemReading; bypass?: NoProxyRule; pac?: PolicySource }> | undefined;
+  const compile = async () => {
+    const reading = await (flags.readSystemProxy ?? (() => import('./system/read.ts').then((m) => m.readSystemProxy(m.systemReadOptions(env)))))();
+    const settings = reading.settings;
+    if (!settings) return { reading };
+    const bypass = noProxyRule({ from: 'system', name: settings.bypassName }, settings.bypass.join(','));
+    if (settings.mode !== 'auto' || !settings.pacUrl) return { reading, bypass };
+    const location = settings.pacUrl.startsWith('file://') ? (await import('node:url')).fileURLToPath(settings.pacUrl) : settings.pacUrl;
+    return { reading, bypass, pac: pacSource({ location, from: settings.origin }, pacTimeoutMs, exempt, flags.pacMemory) };
+  };
+  return {
+    kind: 'system',
+    decide: async (target, walk) => {
+      const { reading, bypass, pac } = await (compiled ??= compile());
+      const settings = reading.settings;
+      if (!settings) return undefined;
+      walk.warnings.push(...settings.warnings);
+      if (settings.mode === 'none') return undefined;
+      const read = `read from \`${reading.from}\` in ${reading.ms} ms`;
+      const exemption = exempt(target, walk);
+      if (exemption) return [exemption];
+      if (isLoopbackTarget(target.host)) return [loopbackRoute(target, 'the desktop\'s proxy settings')];
+      const listed = noProxyExemption(bypass, target, walk);
+      if (listed) return [listed];
+      if (settings.bypassSimpleNames && isSimpleName(target.host)) {
+        return [{ hops: [], source: { kind: 'no-proxy', list: { from: 'system', name: settings.bypassName } }, reason: `${target.host} has no dot, and ${settings.origin} sends such names direct (<local>, ExcludeSimpleHostnames)` }];
+      }
+      if (pac) {
+        const answered = await pac.decide(target, walk);
+        return answered?.map((alternative) => ({ ...alternative, reason: `${alternative.reason} (${settings.origin} say auto, ${read})` }));
+      }
+      const hops = [parseProxyUrl(settings.proxy!, settings.origin)];
+      return [{ hops, source: { kind: 'system', origin: settings.origin }, reason: `no flag, BURROW_PROXY, config, PAC or proxy variable decides; ${settings.origin} name ${describe(hops)} (${read})` }];
+    },
+  };
 }
 
 /** BURROW_PROXY or a standard variable, with the loopback rule and NO_PROXY (or --no-proxy). */
@@ -253,7 +304,7 @@ function noProxyExemption(rule: NoProxyRule | undefined, target: Target, walk: W
 
 // The loopback rule, in one place: Go's httpproxy never proxies localhost or a loopback IP from the environment,
 // and tsh follows it; burrow extends it to PAC answers and the config's default.
-function loopbackRoute(target: Target, what: 'environment' | 'PAC files' | 'the config file\'s default proxies'): RouteAlternative {
+function loopbackRoute(target: Target, what: 'environment' | 'PAC files' | 'the config file\'s default proxies' | 'the desktop\'s proxy settings'): RouteAlternative {
   const reason =
     what === 'environment'
       ? `${target.host} is a loopback target: proxies from the environment never apply to it (Go's rule, which tsh follows); use --proxy to force one`

@@ -75,6 +75,11 @@ export async function readSystemProxy(options: ReadSystemOptions): Promise<Syste
   }
 }
 
+/** Reading for real: this platform, its commands (bounded), its files. */
+export function systemReadOptions(env: Environment): ReadSystemOptions {
+  return { env, platform: process.platform, run: runCommandWith(env), readFile: readFileOrUndefined };
+}
+
 /** KDE's kioslaverc: $XDG_CONFIG_HOME/kioslaverc, else ~/.config/kioslaverc. */
 export function kioslavercPath(env: Environment): string | undefined {
   const base = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
