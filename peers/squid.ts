@@ -39,6 +39,8 @@ export interface SquidOptions {
   rejectUsers?: string[];
   /** For 'negotiate': the realm startKdc() made (negotiate_kerberos_auth reads the keytab as the proxy user). */
   kerberos?: KdcPeer;
+  /** Admit only clients whose User-Agent matches this regular expression (squid answers 403 otherwise). */
+  userAgent?: string;
   /** Allow CONNECT only to these ports (squid answers 403 otherwise). Default: any port. */
   connectPorts?: number[];
   /** Names squid resolves itself (its `hosts_file`), e.g. `{ 'sshd.burrow.test': '127.0.0.1' }`. */
@@ -127,6 +129,7 @@ export async function startSquid(options: SquidOptions = {}): Promise<SquidPeer>
         lines.push(`acl rejected proxy_auth_regex -i ${options.rejectUsers.join(' ')}`, 'http_access deny rejected');
       }
     }
+    if (options.userAgent) lines.push(`acl admitted_agents browser ${options.userAgent}`, 'http_access deny !admitted_agents');
     if (options.connectPorts) {
       lines.push(`acl allowed_ports port ${options.connectPorts.join(' ')}`, 'http_access deny CONNECT !allowed_ports');
     }

@@ -5,6 +5,7 @@ import type { Environment } from '../route/environment.ts';
 import { policyFor, type RouteOptions, type RoutePolicy } from '../route/policy.ts';
 import type { PacMemory } from '../route/sources.ts';
 import type { DialOptions } from '../dial/context.ts';
+import { mergeProxyHeaders, parseProxyHeader } from '../route/proxy-headers.ts';
 import { AUTH_SCHEMES, type AuthScheme } from '../dial/auth/session.ts';
 
 // The options every command shares (DESIGN.md "Common options"), described once. `connect` feeds this table to
@@ -27,6 +28,7 @@ export const COMMON_OPTIONS = {
   'proxy-insecure': { type: 'boolean', description: 'do not verify an https:// proxy\'s certificate (unsafe)' },
   'proxy-auth': { type: 'string', placeholder: 'SCHEME', description: 'HTTP proxy authentication: negotiate, ntlm, digest or basic (default: the strongest the proxy offers)' },
   'alternative-timeout': { type: 'string', placeholder: 'SECONDS', description: 'when the route lists several alternatives (PAC, config), give up on each but the last after this long (default 5)' },
+  'proxy-header': { type: 'string', multiple: true, placeholder: '"NAME: VALUE"', description: 'an extra header for every request to the proxy (CONNECT and plain HTTP), e.g. "User-Agent: Mozilla/5.0"; repeatable' },
   fresh: { type: 'boolean', description: 'ignore what earlier runs remembered: proxies that failed, credentials a proxy rejected' },
   config: { type: 'string', placeholder: 'FILE', description: 'configuration file (default $XDG_CONFIG_HOME/burrow/config.yaml, read if it exists)' },
   pac: { type: 'string', placeholder: 'FILE|URL', description: 'proxy auto-config file or http(s) URL (else BURROW_PAC); its answer lists the alternatives' },
@@ -47,6 +49,7 @@ export type CommonValues = {
   'proxy-insecure'?: boolean;
   'proxy-auth'?: string;
   'alternative-timeout'?: string | number;
+  'proxy-header'?: string[];
   fresh?: boolean;
   config?: string;
   pac?: string;
@@ -121,14 +124,18 @@ function lazyPacMemory(env: Environment, fresh: boolean): PacMemory {
 export async function routeAndDialFrom(values: CommonValues, env: Environment, log: Log, { prompt = false }: { prompt?: boolean } = {}): Promise<{ routeOptions: RouteOptions; policy: RoutePolicy; dialOptions: DialOptions }> {
   const routeOptions = routeOptionsFrom(values, env);
   const policy = await policyFor(routeOptions);
-  return { routeOptions, policy, dialOptions: dialOptionsFrom(values, log, { prompt, timeouts: policy.timeouts }) };
+  return { routeOptions, policy, dialOptions: dialOptionsFrom(values, log, { prompt, timeouts: policy.timeouts, headers: policy.headers }) };
 }
 
 /**
  * `prompt`: whether a 407 may ask for credentials on /dev/tty (connect and forward; never doctor). `timeouts`: the
  * config file's (RoutePolicy.timeouts); --connect-timeout and --alternative-timeout win over them.
  */
-export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false, timeouts = {} }: { prompt?: boolean; timeouts?: RoutePolicy['timeouts'] } = {}): DialOptions {
+export function dialOptionsFrom(
+  values: CommonValues,
+  log: Log,
+  { prompt = false, timeouts = {}, headers = [] }: { prompt?: boolean; timeouts?: RoutePolicy['timeouts']; headers?: RoutePolicy['headers'] } = {},
+): DialOptions {
   const scheme = values['proxy-auth']?.toLowerCase();
   if (scheme !== undefined && !(AUTH_SCHEMES as readonly string[]).includes(scheme)) {
     throw usageError(`--proxy-auth must be one of ${AUTH_SCHEMES.join(', ')}, not "${values['proxy-auth']}"`);
@@ -161,8 +168,10 @@ export function dialOptionsFrom(values: CommonValues, log: Log, { prompt = false
     }
     alternativeTimeoutMs = Math.round(value * 1000);
   }
+  const proxyHeaders = mergeProxyHeaders(headers, (values['proxy-header'] ?? []).map((text) => parseProxyHeader(text, '--proxy-header')));
   return {
     connectTimeoutMs: Math.round(seconds * 1000),
+    ...(proxyHeaders.length ? { proxyHeaders } : {}),
     ...(alternativeTimeoutMs !== undefined ? { alternativeTimeoutMs } : {}),
     ...(values.fresh ? { fresh: true } : {}),
     log,

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FailurePhase } from '../errors.ts';
 import type { Log } from '../log.ts';
+import type { ProxyHeader } from '../route/proxy-headers.ts';
 import type { Environment } from '../route/environment.ts';
 import type { AuthScheme } from './auth/session.ts';
 import type { ReadMode } from './socket-reads.ts';
@@ -46,6 +47,8 @@ export interface DialOptions {
   env?: Environment;
   /** Instead of a tunnel, one plain-HTTP request (`forward --http`, the exec bridge); see ForwardRequest. */
   forward?: ForwardRequest;
+  /** --proxy-header and the config's headers:, sent with every CONNECT and plain-HTTP request to a proxy. */
+  proxyHeaders?: readonly ProxyHeader[];
   /** --fresh: ignore what earlier runs remembered (proxies that failed, credentials a proxy rejected). */
   fresh?: boolean;
   /** HTTP proxy authentication: --proxy-auth, and whether a 407 may prompt on /dev/tty (default: no). */

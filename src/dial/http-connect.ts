@@ -6,12 +6,14 @@ import { ensureOpen } from './tcp.ts';
 import { headReadSize, limitReads, UNBOUNDED } from './socket-reads.ts';
 import { VERSION } from '../version.ts';
 import { createAuthSession } from './auth/session.ts';
+import { describeProxyHeaders, type ProxyHeader } from '../route/proxy-headers.ts';
 import type { DialAttempt, ForwardRequest, ProxyAuthFact } from './context.ts';
 import { explainConnectRefusal, offeredAuthSchemes, proxyAnswerOf } from './explain-refusal.ts';
 import { drainBody, keepsConnection } from './http-body.ts';
 import { headerValues, parseConnectResponse, type ConnectResponse } from './parse-connect-response.ts';
 
-export function buildConnectRequest(destination: Target, authorization: string | undefined): string {
+/** `headers`: --proxy-header / headers: (validated by route/proxy-headers.ts); a User-Agent among them replaces burrow's. */
+export function buildConnectRequest(destination: Target, authorization: string | undefined, headers: readonly ProxyHeader[] = []): string {
   // The last check before a name reaches the wire, whoever built the destination (a PAC answer, a Teleport ping).
   const authority = formatHostPort(validateHost(destination.host), destination.port);
   if (authorization !== undefined && /[\u0000-\u001f\u007f]/.test(authorization)) {
@@ -19,7 +21,9 @@ export function buildConnectRequest(destination: Target, authorization: string |
   }
   // Proxy-Connection: keep-alive asks HTTP/1.0-minded proxies to keep the connection across a 407, which NTLM and
   // Negotiate need (every leg on one connection).
-  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, `User-Agent: burrow/${VERSION}`, 'Proxy-Connection: Keep-Alive'];
+  const ownAgent = headers.some((h) => h.name.toLowerCase() === 'user-agent');
+  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, ...(ownAgent ? [] : [`User-Agent: burrow/${VERSION}`]), 'Proxy-Connection: Keep-Alive'];
+  for (const header of headers) lines.push(`${header.name}: ${header.value}`);
   if (authorization) lines.push(`Proxy-Authorization: ${authorization}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
@@ -37,7 +41,7 @@ export function httpConnect(stream: Duplex, destination: Target, proxy: ProxyEnd
   return exchange(stream, proxy, attempt, reconnect, {
     what: `CONNECT ${target}`,
     target,
-    request: (authorization) => buildConnectRequest(destination, authorization),
+    request: (authorization) => buildConnectRequest(destination, authorization, attempt.options.proxyHeaders),
     settle: (answer, rest, open, _received, seen) => {
       if (answer.statusCode < 200 || answer.statusCode >= 300) {
         open.destroy();
@@ -95,6 +99,8 @@ async function exchange(stream: Duplex, proxy: ProxyEndpoint, attempt: DialAttem
     ...(attempt.options.fresh ? { fresh: true } : {}),
   });
   let authorization = await session.initial();
+  const extra = attempt.options.proxyHeaders;
+  if (extra?.length) log.debug('extra proxy request headers', { proxy: label, headers: describeProxyHeaders(extra) });
   let buffered: Buffer = Buffer.alloc(0);
   // Whether the current connection already carried a request: a proxy may close a kept-alive connection without
   // saying so (no "Connection: close"), which shows only as an empty end of stream on the next request.

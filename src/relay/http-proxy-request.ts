@@ -1,3 +1,4 @@
+import type { ProxyHeader } from '../route/proxy-headers.ts';
 import { isIP } from 'node:net';
 import { isBurrowError, type BurrowError } from '../errors.ts';
 import { makeTarget, printable, splitHostPort, type Target } from '../route/target.ts';
@@ -101,7 +102,7 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'pro
  * for a leg that only asks an upstream proxy for its NTLM challenge (`challengeLeg`), the connection is kept and the
  * body left out (Content-Length: 0, as curl does): that leg is answered 407, never forwarded.
  */
-export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'forward' }>, upstream: { proxyAuthorization?: string | undefined; challengeLeg?: boolean } | undefined): string {
+export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'forward' }>, upstream: { proxyAuthorization?: string | undefined; challengeLeg?: boolean; headers?: readonly ProxyHeader[] } | undefined): string {
   const listed = new Set(
     (headerValue(request.headers, 'connection') ?? '')
       .split(',')
@@ -121,6 +122,12 @@ export function buildForwardHead(request: Extract<HttpProxyRequest, { kind: 'for
     if ((challengeLeg || chunked) && lower === 'content-length') continue;
     if (challengeLeg && lower === 'transfer-encoding') continue;
     lines.push(`${name}: ${value}`);
+  }
+  // --proxy-header / headers: are for the proxy: they replace the client's header of the same name.
+  for (const header of upstream?.headers ?? []) {
+    const lower = header.name.toLowerCase();
+    for (let i = lines.length - 1; i > 0; i--) if (lines[i]!.slice(0, lines[i]!.indexOf(':')).toLowerCase() === lower) lines.splice(i, 1);
+    lines.push(`${header.name}: ${header.value}`);
   }
   if (upstream?.proxyAuthorization) lines.push(`Proxy-Authorization: ${upstream.proxyAuthorization}`);
   if (challengeLeg) lines.push('Content-Length: 0', 'Proxy-Connection: Keep-Alive');

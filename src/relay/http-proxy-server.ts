@@ -98,7 +98,7 @@ function openForward(router: Router, request: Extract<HttpProxyRequest, { kind: 
     method: request.method,
     url: request.url.href,
     hasBody,
-    proxyHead: (authorization, challengeLeg) => buildForwardHead(request, { proxyAuthorization: authorization, challengeLeg }),
+    proxyHead: (authorization, challengeLeg) => buildForwardHead(request, { proxyAuthorization: authorization, challengeLeg, ...(router.proxyHeaders ? { headers: router.proxyHeaders } : {}) }),
     originHead: () => buildForwardHead(request, undefined),
   };
   return openTunnel(router, request.target, record, { forward });

@@ -1,3 +1,4 @@
+import type { ProxyHeader } from '../route/proxy-headers.ts';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { BurrowError, isBurrowError } from '../errors.ts';
 import type { Log } from '../log.ts';
@@ -21,6 +22,8 @@ export interface Router {
   dial(plan: RoutePlan, extra?: Pick<DialOptions, 'forward'>): Promise<Connection>;
   /** Where proxy credentials missing from a URL are looked up (dial's own; default process.env). */
   env?: Environment;
+  /** Extra headers for every request to a proxy (dial's own): plain-HTTP requests relayed to one carry them too. */
+  proxyHeaders?: readonly ProxyHeader[];
 }
 
 export function makeRouter(routeOptions: RouteOptions, dialOptions: DialOptions): Router {
@@ -31,6 +34,7 @@ export function makeRouter(routeOptions: RouteOptions, dialOptions: DialOptions)
     route: (target) => resolveRoute(target, routeOptions),
     dial: (plan, extra) => dial(plan, { ...dialOptions, log: quiet, ...extra }),
     ...(dialOptions.env ? { env: dialOptions.env } : {}),
+    ...(dialOptions.proxyHeaders ? { proxyHeaders: dialOptions.proxyHeaders } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { BurrowError } from '../errors.ts';
 import { registerSecret } from '../secrets.ts';
+import { checkProxyHeader, type ProxyHeader } from './proxy-headers.ts';
 import { parseProxyUrl, type ProxyEndpoint } from './proxy-url.ts';
 import { parseHostPattern, parsePortList, type Chain, type HostPattern, type PortRange, type RouteRule } from './rules.ts';
 import { isPairNode, mapEntries, scalarString, type Fail } from './yaml-nodes.ts';
@@ -16,6 +17,7 @@ import { isPairNode, mapEntries, scalarString, type Fail } from './yaml-nodes.ts
 //   default:   ALTERNATIVES                          when no rule matches and there is no PAC
 //   no_proxy:  LIST                                  exceptions to `default` (NO_PROXY syntax, Go rules)
 //   timeouts:  {connect, alternative, pac}           seconds
+//   headers:   {NAME: VALUE, ...}                    extra request headers for every proxy (e.g. User-Agent)
 //   credentials: [{proxy, user?, from: netrc|env|prompt, user_env?, password_env?}, ...]
 //
 // ALTERNATIVES is a proxy (a NAME from `proxies`, or a URL), "direct", or a list of them tried in order, where an
@@ -28,6 +30,8 @@ export interface BurrowConfig {
   noProxy?: { value: string; line: number };
   pac?: { location: string; line: number };
   timeouts: { connectMs?: number; alternativeMs?: number; pacMs?: number };
+  /** Sent with every CONNECT and plain-HTTP request to a proxy (--proxy-header replaces one of the same name). */
+  headers: ProxyHeader[];
   credentials: CredentialRef[];
   /** Accepted but worth saying: an inline password, a proxy URL without a scheme. */
   warnings: string[];
@@ -44,7 +48,7 @@ export interface CredentialRef {
   password?: string;
 }
 
-const TOP_KEYS = ['proxies', 'rules', 'pac', 'default', 'no_proxy', 'timeouts', 'credentials'];
+const TOP_KEYS = ['proxies', 'rules', 'pac', 'default', 'no_proxy', 'timeouts', 'headers', 'credentials'];
 const RULE_KEYS = ['hosts', 'ports', 'name', 'direct', 'proxy', 'chain', 'via'];
 const RULE_ACTIONS = ['direct', 'proxy', 'chain', 'via'];
 const TIMEOUT_KEYS = ['connect', 'alternative', 'pac'];
@@ -76,7 +80,7 @@ export function parseConfig(text: string, file: string): BurrowConfig {
   for (const error of doc.errors) {
     fail(lines.linePos(error.pos[0]).line, error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
   }
-  const config: BurrowConfig = { file, rules: [], timeouts: {}, credentials: [], warnings };
+  const config: BurrowConfig = { file, rules: [], timeouts: {}, headers: [], credentials: [], warnings };
   if (errors.length > 0) throw configError(file, errors);
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return config;
@@ -107,6 +111,7 @@ export function parseConfig(text: string, file: string): BurrowConfig {
     if (pac) config.pac = pac;
   });
   section('timeouts', (entry) => (config.timeouts = parseTimeoutsSection(ctx, entry)));
+  section('headers', (entry) => (config.headers = parseHeadersSection(ctx, entry)));
   section('credentials', (entry) => (config.credentials = parseCredentialsSection(ctx, entry)));
   if (errors.length > 0) throw configError(file, errors);
   return config;
@@ -295,6 +300,29 @@ function parseTimeoutsSection(ctx: Context, entry: Entry): BurrowConfig['timeout
     else timeouts.pacMs = ms;
   }
   return timeouts;
+}
+
+function parseHeadersSection(ctx: Context, entry: Entry): ProxyHeader[] {
+  const { fail, lineOf } = ctx;
+  if (!isMap(entry.value)) {
+    fail(lineOf(entry.value ?? entry), 'headers must map header names to values, e.g. User-Agent: "Mozilla/5.0"');
+    return [];
+  }
+  const headers: ProxyHeader[] = [];
+  for (const pair of entry.value.items) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = isScalar(pair.value) ? String(pair.value.value ?? '') : undefined;
+    if (value === undefined) {
+      fail(lineOf(pair as Entry), `headers.${name}: the value must be one line of text`);
+      continue;
+    }
+    try {
+      headers.push(checkProxyHeader(name, value.trim(), 'headers:'));
+    } catch (error) {
+      fail(lineOf(pair as Entry), error instanceof BurrowError ? error.message : String(error));
+    }
+  }
+  return headers;
 }
 
 function parseCredentialsSection(ctx: Context, entry: Entry): CredentialRef[] {

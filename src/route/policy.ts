@@ -32,6 +32,7 @@ import type { RoutePlan, RouteSource } from './plan.ts';
 import type { ProxyEndpoint } from './proxy-url.ts';
 import { compileSources, noProxyRule, once, parseFlagHops, parseVariableHops, type PolicySource, type SourceFlags, type Walk } from './sources.ts';
 import type { Target } from './target.ts';
+import type { ProxyHeader } from './proxy-headers.ts';
 
 /** The command-line side of routing, plus the environment it reads. */
 export interface RouteOptions extends SourceFlags {
@@ -46,6 +47,8 @@ export interface RoutePolicy {
   readonly sources: readonly PolicySource[];
   /** The config file's time limits (command-line options win over them). */
   readonly timeouts: { connectMs?: number; alternativeMs?: number };
+  /** The config file's extra proxy request headers (headers:); --proxy-header replaces one of the same name. */
+  readonly headers: readonly ProxyHeader[];
   resolve(target: Target): Promise<RoutePlan>;
   /** Every proxy (or chain) the user named by flag or variable, in precedence order (doctor tries each). */
   namedProxies(): Array<{ hops: ProxyEndpoint[]; source: RouteSource }>;
@@ -107,6 +110,7 @@ export function compileRoutePolicy(flags: RouteFlags, env: Environment, config: 
   return {
     sources,
     timeouts,
+    headers: config?.headers ?? [],
     async resolve(target) {
       const walk: Walk = { warnings: [...baseWarnings] };
       for (const source of sources) {

@@ -29,7 +29,7 @@ describe('a rejected password is not sent again', () => {
 
     const first = await connect(wrong);
     expect(first.code).toBe(4);
-    expect(first.stderr).toMatch(/rejected the credentials for user "alice" \(burrow will not send these credentials to this proxy again for 15 minutes/);
+    expect(first.stderr).toMatch(/rejected the credentials for user "alice" \(offered: Basic; tried: Basic\); hint: .*burrow will not send these credentials to this proxy again for 15 minutes.*--fresh/);
     expect(sent(proxy, basic('alice', 'wrong one'))).toBe(1);
 
     const second = await connect(wrong);

@@ -240,8 +240,9 @@ export function createAuthSession(proxy: ProxyEndpoint, target: string, options:
       if (credentials && tried.length > 0) {
         const stillOffered = tried.filter((s) => find(s));
         if (tried.some(needsCredentials)) (await import('../../credentials/rejected.ts')).rememberRejected(env, label, credentials);
-        const held = tried.some(needsCredentials) ? ' (burrow will not send these credentials to this proxy again for 15 minutes, so that retries cannot lock the account; --fresh retries at once)' : '';
-        throw fail(offered, statusLine, `it rejected the credentials for user "${credentials.username}"${held}`, `check the user name and password${stillOffered.includes('ntlm') ? ' (NTLM users are often written DOMAIN\\user)' : ''}; percent-encode special characters in a URL (":" is %3A, "@" is %40, space is %20)`);
+        // Said in the hint (the message keeps its shape): later runs hold these credentials back (credentials/rejected.ts).
+        const held = tried.some(needsCredentials) ? '; burrow will not send these credentials to this proxy again for 15 minutes, so that retries cannot lock the account (--fresh retries at once)' : '';
+        throw fail(offered, statusLine, `it rejected the credentials for user "${credentials.username}"`, `check the user name and password${stillOffered.includes('ntlm') ? ' (NTLM users are often written DOMAIN\\user)' : ''}; percent-encode special characters in a URL (":" is %3A, "@" is %40, space is %20)${held}`);
       }
       if (offered.length === 0) {
         throw fail(offered, statusLine, 'it requires authentication but names no scheme', 'ask the proxy administrators which scheme it uses');
