@@ -47,7 +47,7 @@ describe.skipIf(skipReason !== undefined)(`a dead proxy first in a PAC is rememb
     writeFileSync(pac, `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${hole}; PROXY 127.0.0.1:${squid.port}"; }\n`);
     const env = cleanEnv({ XDG_CACHE_HOME: join(work, 'cache') });
     const ssh = (...extra: string[]) =>
-      runSsh(sshd, 'echo through-squid', { host: TARGET, proxyCommand: [BURROW, 'connect', '-v', '--pac', pac, '--alternative-timeout', '2', ...extra].map(shellQuote).join(' ') + ' %h %p', env, timeoutMs: 60_000 });
+      runSsh(sshd, 'echo through-squid', { host: TARGET, proxyCommand: `${[BURROW, 'connect', '-v', '--pac', pac, '--alternative-timeout', '2', ...extra].map(shellQuote).join(' ')} %h %p`, env, timeoutMs: 60_000 });
     const squidConnects = () => squid.accessLog().split('\n').filter((l) => l.includes(`CONNECT ${TARGET}:${sshd.port}`)).length;
 
     const first = await ssh();
