@@ -166,8 +166,10 @@ export function compileSources(
 
   if (proxyVariable && proxyVariable.name.toUpperCase() !== 'BURROW_PROXY') {
     sources.push(environmentSource('environment', proxyVariable, flagNoProxy ?? envNoProxy));
-  } else {
-    // Only without a proxy variable (which always decides): then nothing is read or spawned unless the walk gets here.
+  }
+  if (!proxyVariable) {
+    // Only without a proxy variable (BURROW_PROXY or a standard one always decides): then nothing is read or
+    // spawned unless the walk gets here.
     sources.push(systemSource(flags, env, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt));
   }
   sources.push({

@@ -8,7 +8,9 @@ import { makeTarget } from '../../src/route/target.ts';
 describe('compileRoutePolicy', () => {
   it('lists its sources in precedence order, only those configured', () => {
     const kinds = (flags: Parameters<typeof compileRoutePolicy>[0], env: Record<string, string>) => compileRoutePolicy(flags, env, undefined).sources.map((s) => s.kind);
-    expect(kinds({}, {})).toEqual(['none']);
+    // The desktop's proxy settings: a source only without a proxy variable (read lazily, when the walk gets there).
+    expect(kinds({}, {})).toEqual(['system', 'none']);
+    expect(kinds({ pac: '/x.pac' }, {})).toEqual(['pac', 'system', 'none']);
     expect(kinds({}, { HTTPS_PROXY: 'http://p:1' })).toEqual(['environment', 'none']);
     expect(kinds({}, { BURROW_PROXY: 'http://b:1', HTTPS_PROXY: 'http://p:1' })).toEqual(['burrow-proxy', 'none']);
     expect(kinds({ pac: '/x.pac' }, { HTTPS_PROXY: 'http://p:1' })).toEqual(['pac', 'environment', 'none']);
