@@ -194,7 +194,7 @@ function systemSource(flags: SourceFlags, env: Environment, pacTimeoutMs: number
     const bypass = noProxyRule({ from: 'system', name: settings.bypassName }, settings.bypass.join(','));
     if (settings.mode !== 'auto' || !settings.pacUrl) return { reading, bypass };
     const location = settings.pacUrl.startsWith('file://') ? (await import('node:url')).fileURLToPath(settings.pacUrl) : settings.pacUrl;
-    return { reading, bypass, pac: pacSource({ location, from: settings.origin }, pacTimeoutMs, exempt, flags.pacMemory) };
+    return { reading, bypass, pac: pacSource({ location, from: settings.origin }, pacTimeoutMs, exempt, flags.pacMemory, env) };
   };
   return {
     kind: 'system',
