@@ -393,7 +393,9 @@ export interface SshServer extends Peer {
  * coreutils command, and answers every other command with "ran: COMMAND".
  */
 export async function startSshServer(): Promise<SshServer> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  // ssh2 1.17 now and then generates an ed25519 key its own parser rejects ("Malformed OpenSSH private key"): try again.
+  let hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  for (let i = 0; i < 5 && ssh2.utils.parseKey(hostKey) instanceof Error; i++) hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
   const commands: string[] = [];
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('error', () => {});
