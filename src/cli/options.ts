@@ -29,10 +29,9 @@ export const COMMON_OPTIONS = {
   'proxy-auth': { type: 'string', placeholder: 'SCHEME', description: 'HTTP proxy authentication: negotiate, ntlm, digest or basic (default: the strongest the proxy offers)' },
   'alternative-timeout': { type: 'string', placeholder: 'SECONDS', description: 'when the route lists several alternatives (PAC, config), give up on each but the last after this long (default 5)' },
   'proxy-header': { type: 'string', multiple: true, placeholder: '"NAME: VALUE"', description: 'an extra header for every request to the proxy (CONNECT and plain HTTP), e.g. "User-Agent: Mozilla/5.0"; repeatable' },
-  fresh: { type: 'boolean', description: 'ignore what earlier runs remembered: proxies that failed, credentials a proxy rejected' },
   config: { type: 'string', placeholder: 'FILE', description: 'configuration file (default $XDG_CONFIG_HOME/burrow/config.yaml, read if it exists)' },
   pac: { type: 'string', placeholder: 'FILE|URL', description: 'proxy auto-config file or http(s) URL (else BURROW_PAC); its answer lists the alternatives' },
-  fresh: { type: 'boolean', description: 'work the route out again, ignoring PAC answers remembered from earlier runs' },
+  fresh: { type: 'boolean', description: 'ignore what earlier runs remembered: PAC answers, proxies that failed, credentials a proxy rejected' },
   'proxychains-conf': { type: 'string', placeholder: 'FILE', description: 'take the proxies from a proxychains.conf ([ProxyList], strict/dynamic/random_chain)' },
   verbose: { type: 'boolean', short: 'v', multiple: true, description: 'more log output on stderr; repeat for more (-vv, -vvv)' },
   quiet: { type: 'boolean', short: 'q', description: 'only errors on stderr' },
@@ -50,7 +49,6 @@ export type CommonValues = {
   'proxy-auth'?: string;
   'alternative-timeout'?: string | number;
   'proxy-header'?: string[];
-  fresh?: boolean;
   config?: string;
   pac?: string;
   fresh?: boolean;
