@@ -49,7 +49,11 @@ export function readOptions(mode: ReadMode): { onread: { buffer: () => Uint8Arra
         if (state.consumer) return state.consumer(n, chunk);
         // A copy into the stream's own buffer: a paused stream keeps it (never dropped), a flowing one emits it.
         socket?.push(Buffer.from(chunk.subarray(0, n)));
-        return true;
+        // 'bounded': one read per turn of the event loop. libuv reads up to 32 times per wake-up; a handshake reader
+        // that has just taken the last byte of the proxy's answer finishes in this turn's microtasks (the socks
+        // package resolves synchronously, and --fdpass pauses the socket right after), so the next read must wait
+        // for the next turn, or it takes the first bytes of the target's banner (seen: 22 bytes behind dante).
+        return state.whole !== ONE_BYTE;
       },
     },
     bind(s: Socket) {
