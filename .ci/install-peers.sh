@@ -53,6 +53,8 @@ PACKAGES=(
   libglib2.0-bin      # gsettings itself
   libkrb5-dev         # headers for the optional `kerberos` npm package, built by `npm ci` (so install this first)
   python3             # test/helpers/with-tty.py (the /dev/tty prompt tests)
+  curl                # burrow exec -- curl (test/integration/exec.test.ts), curl through forward (test/interop)
+  ca-certificates     # update-ca-certificates for test/interop/system-ca.test.ts
   python3-impacket    # peers/ntlm-proxy.py verifies burrow's NTLMv2 responses with impacket (independent of burrow)
 )
 

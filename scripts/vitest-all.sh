@@ -5,3 +5,6 @@ report=$(mktemp /tmp/burrow-vitest-XXXXXX.json)
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
 node scripts/test-summary.mjs "$report" "$status"
+summary=$?
+rm -f "$report"
+exit "$summary"
