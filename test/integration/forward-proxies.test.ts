@@ -57,10 +57,16 @@ async function socksTo(port: number, destination: { host: string; port: number }
 }
 
 /** Sends raw bytes, then reads until the server closes (bounded). */
+/**
+ * Sends raw bytes to a local listener and returns everything it answered. Every exchange here must be ended by the
+ * listener itself (an answer, then a close): one that burrow leaves hanging fails the test instead of passing with
+ * whatever arrived before the bound.
+ */
 async function raw(port: number, bytes: Buffer | string, options: { end?: boolean } = {}): Promise<Buffer> {
   const socket = await connectLocal(port);
-  const { data } = await exchange(socket, bytes, { keepOpen: !options.end, timeoutMs: 10_000 });
+  const { data, how } = await exchange(socket, bytes, { keepOpen: !options.end, timeoutMs: 10_000 });
   socket.destroy();
+  expect(how, `the listener on port ${port} did not end the exchange (got ${data.length} bytes)`).not.toBe('timeout');
   return data;
 }
 

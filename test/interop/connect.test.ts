@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesWithEnv } from '../../peers/processes.ts';
 import {
   DANTE_PASSWORD,
   DANTE_USER,
@@ -232,11 +233,24 @@ describe.skipIf(skipReason !== undefined)(title('burrow connect through real pro
   });
 
   it('no burrow connect outlives its ssh session (OpenSSH ends the ProxyCommand with SIGHUP)', async () => {
-    const leftovers = async (): Promise<string[]> => {
-      const ps = await run('ps', ['-eo', 'pid=,args=']);
-      return ps.stdout.split('\n').filter((line) => line.includes(`${BURROW} connect`) && line.includes(` ${sshd.port}`));
-    };
-    await expect.poll(leftovers, { timeout: 10_000 }).toEqual([]);
+    // burrow's process title hides its arguments, so it is found by a marker in its environment instead.
+    const marker = `CONNECT_TEST_SESSION=${randomBytes(8).toString('hex')}`;
+    const [name, value] = marker.split('=') as [string, string];
+    const route = routes[0]!;
+    const session = runSsh(sshd, 'sleep 2; echo done', {
+      host: route.host(),
+      proxyCommand: proxyCommand(...route.args()),
+      env: cleanEnv({ HOME: home, ...route.env(), [name]: value }),
+      timeoutMs: 30_000,
+    });
+    const burrows = () => processesWithEnv(marker).filter((p) => p.cmdline.startsWith('burrow connect'));
+    // While the session is open the relay is there (so the check below can see one)…
+    await expect.poll(() => burrows().length, { timeout: 10_000 }).toBe(1);
+    const result = await session;
+    expect(result.code, context(result, ...route.peers())).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    // …and once ssh has gone, so has burrow.
+    await expect.poll(() => burrows(), { timeout: 10_000 }).toEqual([]);
   });
 
   describe('refusals and errors', () => {

@@ -5,10 +5,11 @@
 // copies 20 MB each way with scp, checksums compared; while a session is open, ps shows no burrow process.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesWithEnv } from '../../peers/processes.ts';
 import { startConnectProxy, type ConnectProxy } from '../helpers/node-peers.ts';
 import {
   SQUID_PASSWORD,
@@ -40,20 +41,6 @@ const FDPASS = ['-o', 'ProxyUseFdpass=yes'];
 const skipReason = whyCannotRun('squid', 'danted', 'sshd', 'ssh', 'scp', 'ssh-keygen', 'unshare');
 
 // OpenSSH expands % in the whole ProxyCommand: percent-encoded URLs need their % doubled.
-/** Processes whose environment holds `entry` (NAME=VALUE), with their command lines (process titles for burrow). */
-function processesWithEnv(entry: string): Array<{ pid: number; cmdline: string }> {
-  const found: Array<{ pid: number; cmdline: string }> = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (!readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) continue;
-      found.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0').join(' ').trim() });
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
 
 const proxyCommand = (...args: string[]): string => [BURROW, 'connect', '--fdpass', ...args.map((a) => shellQuote(a).replace(/%/g, '%%')), '%h', '%p'].join(' ');
 
