@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import ssh2 from 'ssh2';
-import { listen as listenPeer, type Peer } from './node-peers.ts';
+import { generateHostKey, listen as listenPeer, type Peer } from './node-peers.ts';
 import { makeTestCa, type TestCa } from './tls-proxy.ts';
 
 /** A test CA with a name of the test's choosing (a corporate inspection CA, say): tls-proxy.ts makes it. */
@@ -40,7 +40,7 @@ export function startHttpOrigin(): Promise<Peer> {
 
 /** An ssh2 server whose host key the test knows: `publicKey` is the OpenSSH line ("ssh-ed25519 AAAA…"). */
 export async function startKeyedSshServer(): Promise<Peer & { publicKey: string }> {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = generateHostKey();
   const server = new ssh2.Server({ hostKeys: [keys.private] }, (client) => {
     client.on('error', () => {});
     client.on('authentication', (ctx) => ctx.reject());

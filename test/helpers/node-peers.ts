@@ -389,13 +389,21 @@ export interface SshServer extends Peer {
 }
 
 /**
+ * An ed25519 key pair for an ssh2 Server. ssh2 1.17 now and then (about 7 in 2000) generates a key its own parser
+ * rejects ("Malformed OpenSSH private key"), which failed a test at random: such a key is replaced.
+ */
+export function generateHostKey(): { private: string; public: string } {
+  let keys = ssh2.utils.generateKeyPairSync('ed25519');
+  for (let i = 0; i < 10 && ssh2.utils.parseKey(keys.private) instanceof Error; i++) keys = ssh2.utils.generateKeyPairSync('ed25519');
+  return keys;
+}
+
+/**
  * ssh2's Server: accepts any client (auth "none" included), runs `sha256sum` on the channel's input like the
  * coreutils command, and answers every other command with "ran: COMMAND".
  */
 export async function startSshServer(): Promise<SshServer> {
-  // ssh2 1.17 now and then generates an ed25519 key its own parser rejects ("Malformed OpenSSH private key"): try again.
-  let hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
-  for (let i = 0; i < 5 && ssh2.utils.parseKey(hostKey) instanceof Error; i++) hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = generateHostKey().private;
   const commands: string[] = [];
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('error', () => {});

@@ -10,7 +10,7 @@ import ssh2 from 'ssh2';
 import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { HAVE_SSH } from '../helpers/openssh-client.ts';
-import { startConnectProxy, startHttpServer, startSocks5Server, startSshServer, type Peer } from '../helpers/node-peers.ts';
+import { generateHostKey, startConnectProxy, startHttpServer, startSocks5Server, startSshServer, type Peer } from '../helpers/node-peers.ts';
 import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
@@ -70,7 +70,7 @@ describe.skipIf(!HAVE_CURL)('burrow exec -- curl (the proxy variables point at t
 
 /** An ssh2 server that runs exec requests with sh (for git-upload-pack), accepting any client. */
 async function startShellSshServer(): Promise<Peer> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = generateHostKey().private;
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('error', () => {});
     client.on('authentication', (ctx) => ctx.accept());
