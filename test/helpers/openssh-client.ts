@@ -1,3 +1,4 @@
+import { cleanEnv } from '../../peers/env.ts';
 import { spawn, spawnSync } from 'node:child_process';
 
 export const HAVE_SSH = spawnSync('ssh', ['-V']).status === 0;
@@ -24,7 +25,7 @@ export function runSsh(options: { host: string; port: number; proxyCommand: stri
     options.command,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ssh', args, { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => stdout.push(c));

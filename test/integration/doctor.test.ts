@@ -254,7 +254,8 @@ describe('burrow doctor (hermetic)', () => {
 
   it('--timeout bounds the whole run: unfinished probes are "pending" and the report says it stopped', async () => {
     const silentProxy = await track(startConnectProxy({ silent: true }));
-    const { code, report } = await doctor(['-x', silentProxy.url, '--connect-timeout', '60', '--timeout', '1', '127.0.0.1:22']);
+    // A closed local port as the target: the direct probe must not reach whatever this machine runs on port 22.
+    const { code, report } = await doctor(['-x', silentProxy.url, '--connect-timeout', '60', '--timeout', '1', `127.0.0.1:${await closedPort()}`]);
     expect(code).toBe(5);
     expect(report.complete).toBe(false);
     expect(report.stopped).toBe('timeout');
@@ -264,7 +265,7 @@ describe('burrow doctor (hermetic)', () => {
 
   it('Ctrl-C prints what is known so far and exits 130', async () => {
     const silentProxy = await track(startConnectProxy({ silent: true }));
-    const result = await runBurrow(['doctor', '--json', '-x', silentProxy.url, '--connect-timeout', '60', '--timeout', '120', '127.0.0.1:22'], {
+    const result = await runBurrow(['doctor', '--json', '-x', silentProxy.url, '--connect-timeout', '60', '--timeout', '120', `127.0.0.1:${await closedPort()}`], {
       env: cleanEnv(),
       onSpawn: (child) => {
         let sent = false;
