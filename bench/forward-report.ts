@@ -16,18 +16,11 @@ export interface Row {
   note?: string;
   skipped?: string;
   rate?: RateRow;
-  throughput?: {
-    samples: ThroughputSample[];
-    mbps?: number;
-    min?: number;
-    max?: number;
-    steadyMbps?: number;
-    forwarderCpuSecondsPerGB?: number;
-    squidCpuSecondsPerGB?: number;
-    benchCpuSecondsPerGB?: number;
-    busyCores?: number;
-    otherCores?: number;
-  };
+  // The median sample's figures, with the spread of the samples' rates.
+  throughput?: { samples: ThroughputSample[]; min?: number; max?: number } & Pick<
+    ThroughputSample,
+    'mbps' | 'steadyMbps' | 'forwarderCpuSecondsPerGB' | 'squidCpuSecondsPerGB' | 'benchCpuSecondsPerGB' | 'busyCores' | 'otherCores'
+  >;
   memory?: MemorySample;
   errors: string[];
 }
