@@ -15,6 +15,12 @@ import type { Duplex } from 'node:stream';
 // During the handshake the readers (HTTP CONNECT, the socks package) listen for 'data', which onread bypasses: each
 // read is copied into the stream as Node would. The socket starts paused (connectTcp): nothing is read until a
 // handshake reader or the relay asks, so a target's banner on a direct route stays in the kernel for ssh.
+//
+// A paused Readable still reads ahead to fill its buffer up to readableHighWaterMark (maybeReadMore, scheduled on
+// every push, calls _read, which restarts the socket's reads before control returns to libuv). In 'bounded' mode the
+// mark is 0: the moment a handshake reader pauses the socket (the socks package does so synchronously on the reply's
+// last byte), no further read starts. Without it, a reply and a banner in one segment lost the banner to this
+// process (22 bytes behind dante in CI; test/integration/fdpass.test.ts forces it).
 
 export type ReadMode = 'bounded' | 'reused';
 
@@ -37,22 +43,25 @@ const ONE_BYTE: ReadSize = () => 1;
 const states = new WeakMap<Duplex, ReadState>();
 
 /** Options for net.connect(); call `bind` with the socket connect() returns. */
-export function readOptions(mode: ReadMode): { onread: { buffer: () => Uint8Array; callback: OnRead }; bind(socket: Socket): void } {
+export function readOptions(mode: ReadMode): {
+  onread: { buffer: () => Uint8Array; callback: OnRead };
+  readableHighWaterMark: number | undefined;
+  bind(socket: Socket): void;
+} {
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const whole = mode === 'bounded' ? ONE_BYTE : WHOLE;
   const state: ReadState = { next: whole, whole };
   let socket: Socket | undefined;
   return {
+    readableHighWaterMark: mode === 'bounded' ? 0 : undefined,
     onread: {
       buffer: () => buffer.subarray(0, Math.max(1, Math.min(READ_BUFFER_BYTES, state.next()))),
       callback: (n, chunk) => {
         if (state.consumer) return state.consumer(n, chunk);
         // A copy into the stream's own buffer: a paused stream keeps it (never dropped), a flowing one emits it.
         socket?.push(Buffer.from(chunk.subarray(0, n)));
-        // 'bounded': one read per turn of the event loop. libuv reads up to 32 times per wake-up; a handshake reader
-        // that has just taken the last byte of the proxy's answer finishes in this turn's microtasks (the socks
-        // package resolves synchronously, and --fdpass pauses the socket right after), so the next read must wait
-        // for the next turn, or it takes the first bytes of the target's banner (seen: 22 bytes behind dante).
+        // 'bounded': stop libuv's read loop (up to 32 reads per wake-up) after each byte, so that whether the next
+        // read starts is decided in JavaScript: by the stream's flowing state and the zero high-water mark above.
         return state.whole !== ONE_BYTE;
       },
     },

@@ -20,7 +20,7 @@ export function connectTcp(peer: TcpPeer, attempt: DialAttempt): Promise<Socket>
     attempt.phase = `connecting to ${peer.role} ${peer.label}`;
     attempt.stage = peer.role === 'proxy' ? 'proxy-connect' : 'target-connect';
     const reads = attempt.reads ? readOptions(attempt.reads) : undefined;
-    const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true, ...(reads ? { onread: reads.onread } : {}) });
+    const socket = connect({ host: peer.host, port: peer.port, allowHalfOpen: true, autoSelectFamily: true, noDelay: true, ...(reads ? { onread: reads.onread, readableHighWaterMark: reads.readableHighWaterMark } : {}) });
     if (reads) {
       reads.bind(socket);
       // Paused before it connects: no read starts by itself (see socket-reads.ts).

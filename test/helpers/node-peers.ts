@@ -316,7 +316,11 @@ export interface SocksServer extends Peer {
  * A minimal SOCKS5 server (RFC 1928, with RFC 1929 user/password when `auth` is given). `hosts` maps names to
  * addresses on the proxy's side, the way a remote proxy resolves names that this machine cannot.
  */
-export async function startSocks5Server(auth?: { user: string; password: string }, hosts: Record<string, string> = {}): Promise<SocksServer> {
+export async function startSocks5Server(
+  auth?: { user: string; password: string },
+  hosts: Record<string, string> = {},
+  options: { coalesce?: boolean } = {},
+): Promise<SocksServer> {
   const requests: string[] = [];
   const server = createServer({ allowHalfOpen: true }, (client) => {
     let buffer = Buffer.alloc(0);
@@ -365,8 +369,17 @@ export async function startSocks5Server(auth?: { user: string; password: string 
           client.pause();
           const upstream = connect({ host: hosts[host] ?? host, port, allowHalfOpen: true });
           upstream.on('error', () => client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0])));
-          upstream.once('connect', () => {
-            client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+          upstream.once('connect', async () => {
+            const reply = Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]);
+            if (options.coalesce) {
+              // The reply and the target's first bytes (an SSH banner) in one write, as dante does now and then when
+              // the banner has arrived before it answers: a client must not read past the reply's ten bytes.
+              const [first] = (await once(upstream, 'data')) as [Buffer];
+              upstream.pause();
+              client.write(Buffer.concat([reply, first]));
+            } else {
+              client.write(reply);
+            }
             if (rest.length) upstream.write(rest);
             client.pipe(upstream);
             upstream.pipe(client);

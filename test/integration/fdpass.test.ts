@@ -30,6 +30,19 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
   });
 
+  it('a SOCKS5 proxy that sends the SSH banner in the same write as its reply: not a byte lost (five runs)', async () => {
+    const socks = await track(startSocks5Server(undefined, {}, { coalesce: true }));
+    const sshd = await track(startSshServer());
+    const payload = randomBytes(1024 * 1024);
+    for (let round = 0; round < 5; round++) {
+      const proxyCommand = fdpass('-x', `socks5h://127.0.0.1:${socks.port}`);
+      const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand, command: 'sha256sum', input: payload, env: cleanEnv(), extra: FDPASS });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+    }
+  });
+
   it('a direct route: the banner the server sends at once stays in the socket for ssh', async () => {
     const sshd = await track(startSshServer());
     for (let round = 0; round < 3; round++) {
