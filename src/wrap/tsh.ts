@@ -10,7 +10,7 @@ import { formatHostPort } from '../route/target.ts';
 import { maskSecrets, registerSecret } from '../secrets.ts';
 import { discoverAddress, withProxyPort, type TeleportAddress } from '../teleport/address.ts';
 import { describeSeenAuth, goNoProxy, goProxyUrl, tshCannotAuthenticate, tshCannotUse } from '../teleport/go-env.ts';
-import { probeStore, type ProbeVerdict } from '../teleport/probe-cache.ts';
+import { probeKey, probeStore, type ProbeVerdict } from '../teleport/probe-cache.ts';
 import { checkSshPort } from '../teleport/ssh-port-check.ts';
 import { CONN_UPGRADE_VARIABLE } from '../teleport/tls-routing-check.ts';
 import { bridgeEnvironment, environmentChanges, inBothCases, isProxyVariable, scrubEnvironment, type BridgeAddress } from './env.ts';
@@ -122,7 +122,8 @@ export async function planTsh(tshArgs: string[], options: TshOptions): Promise<T
   let probe: TshPlan['probe'];
   if (address) {
     const store = probeStore(env);
-    const key = `${formatHostPort(address.host, address.port)} via ${formatHops(chain.hops)} no_proxy=${chain.noProxy ?? ''}`;
+    // Every hop the check may authenticate to: the proxy tsh would be given and those of burrow's route to the cluster.
+    const key = probeKey(env, address, chain.hops, chain.noProxy, [...chain.hops, ...(route?.alternatives.flatMap((alternative) => alternative.hops) ?? [])]);
     const cached = store.get(key)?.value;
     if (cached) probe = { ...cached, cached: true };
     else if (!options.noProbe) {

@@ -2,7 +2,7 @@
 // TLS through net/http's ProxyFromEnvironment, then the SSH address from the answer through the same environment
 // proxy. Three routes: a proxy with Basic auth (exported to tsh as is), an HTTP -> SOCKS chain (through the bridge),
 // and a proxy that allows only the web port while direct SSH works (NO_PROXY=host:port added).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,34 @@ describe.skipIf(!HAVE_GO)(`burrow tsh with the Go tsh stand-in${HAVE_GO ? '' : '
     const unchecked = await runBurrow(['tsh', '--tsh', standin, '--dry-run', '--no-probe', '--', 'login', `--proxy=${TELEPORT_NAME}`], { env, input: '' });
     expect(unchecked.stdout.toString()).toContain(`argv: ${standin} login --proxy=${TELEPORT_NAME}:443\n`);
     expect(unchecked.stdout.toString()).toContain(`route: bridge: http://127.0.0.1:${proxy.port} from HTTPS_PROXY is a proxy burrow has not seen accept a request the way tsh makes it (--no-probe, and nothing remembered): tsh goes through burrow's bridge\n`);
+  });
+
+  it('the remembered check belongs to the proxy user: another user (or a wrong password) through the same proxy is checked afresh, and the state file names neither', async () => {
+    const ssh = await track(startBannerServer('SSH-2.0-standin-users\r\n'));
+    const ping = await track(startTeleportProxy(ca, { ping: pingAnswer(`${TELEPORT_NAME}:${ssh.port}`) }));
+    const proxy = await track(startPolicyProxy({ auth: { user: 'alice', password: SECRET }, hosts: { [TELEPORT_NAME]: '127.0.0.1' } }));
+    const cache = mkdtempSync(join(tmpdir(), 'burrow-cache-'));
+    const dryRun = (userinfo: string) =>
+      runBurrow(['tsh', '--tsh', standin, '--dry-run', '--', 'login', `--proxy=${TELEPORT_NAME}:${ping.port}`], { env: envFor({ HTTPS_PROXY: `http://${userinfo}@127.0.0.1:${proxy.port}`, XDG_CACHE_HOME: cache }), input: '' });
+    const alice = await dryRun(`alice:${ENCODED}`);
+    expect(alice.stdout.toString()).toContain('route: passthrough: ');
+    expect(ping.pings).toBe(1);
+    // Another user through the same proxy: not alice's answer (it would hand tsh bob's URL as if the proxy took it).
+    const bob = await dryRun('bob:guess');
+    expect(bob.stdout.toString()).not.toContain('(cached)');
+    expect(bob.stdout.toString()).toContain('route: bridge: ');
+    expect(proxy.log.filter((line) => line.includes('407')).length).toBeGreaterThan(0);
+    // A wrong password for alice: checked afresh too.
+    const wrong = await dryRun('alice:wrong');
+    expect(wrong.stdout.toString()).not.toContain('(cached)');
+    expect(wrong.stdout.toString()).toContain('route: bridge: ');
+    // alice again: her own remembered answer.
+    const again = await dryRun(`alice:${ENCODED}`);
+    expect(again.stdout.toString()).toContain('ssh-port check (cached): ok');
+    expect(again.stdout.toString()).toContain('route: passthrough: ');
+    expect(ping.pings).toBe(1);
+    const state = readFileSync(join(cache, 'burrow', 'tsh-probe.json'), 'utf8');
+    for (const secret of ['alice', 'bob', 'guess', 'wrong', SECRET, ENCODED]) expect(state).not.toContain(secret);
   });
 
   it('an HTTP -> SOCKS chain: tsh goes through the bridge and never sees the upstream credentials', async () => {
