@@ -7,12 +7,12 @@ export const DIRECT: Candidate = { via: 'direct', hops: [], source: 'direct' };
 
 /**
  * Every proxy (or chain) the user could mean, as the route policy read them (--proxy, then BURROW_PROXY and the
- * standard variables): doctor tries the target through each of them and directly, whatever the route says, so that
+ * standard variables, then the desktop's manual proxy setting, named by its origin): doctor tries the target through each of them and directly, whatever the route says, so that
  * it can tell which one works. The same proxy named by several variables is tried once.
  */
-export function proxyCandidates(policy: RoutePolicy): Candidate[] {
+export async function proxyCandidates(policy: RoutePolicy): Promise<Candidate[]> {
   const found: Candidate[] = [];
-  for (const named of policy.namedProxies()) {
+  for (const named of await policy.namedProxies()) {
     const source = sourceText(named.source);
     const via = formatHops(named.hops);
     const same = found.find((c) => c.via === via);

@@ -15,7 +15,8 @@
 // localhost or a loopback IP; --proxy, proxychains and a config rule that names the target exactly may.
 //
 // Every command asks the same policy: connect and route resolve one target; forward compiles once and resolves per
-// connection (policyFor memoises per RouteOptions object); exec, tsh (proxyVariables) and doctor (namedProxies) too.
+// connection (policyFor memoises per RouteOptions object); exec, tsh (proxyVariables) and doctor (namedProxies, which
+// asks each source for the proxies it names whatever the target: the desktop's manual setting) too.
 //
 // Extending it:
 // - a new source is one more entry of compileSources() (sources.ts) with its own `kind` in RouteSource (plan.ts), as
@@ -30,7 +31,7 @@ import { loadConfig } from './config-file.ts';
 import { readEnvironment, readVariable, type Environment } from './environment.ts';
 import type { RoutePlan, RouteSource } from './plan.ts';
 import type { ProxyEndpoint } from './proxy-url.ts';
-import { compileSources, noProxyRule, once, parseFlagHops, parseVariableHops, type PolicySource, type SourceFlags, type Walk } from './sources.ts';
+import { compileSources, noProxyRule, once, parseFlagHops, parseVariableHops, type NamedProxy, type PolicySource, type SourceFlags, type Walk } from './sources.ts';
 import type { Target } from './target.ts';
 import type { ProxyHeader } from './proxy-headers.ts';
 
@@ -50,8 +51,11 @@ export interface RoutePolicy {
   /** The config file's extra proxy request headers (headers:); --proxy-header replaces one of the same name. */
   readonly headers: readonly ProxyHeader[];
   resolve(target: Target): Promise<RoutePlan>;
-  /** Every proxy (or chain) the user named by flag or variable, in precedence order (doctor tries each). */
-  namedProxies(): Array<{ hops: ProxyEndpoint[]; source: RouteSource }>;
+  /**
+   * Every proxy (or chain) the user named by flag, variable or the desktop's manual proxy setting (when the policy
+   * consults it), in precedence order (doctor tries each). Reads the desktop's settings if a source needs them.
+   */
+  namedProxies(): Promise<NamedProxy[]>;
   /**
    * The route as proxy variables can say it, for a Go program (tsh) given HTTPS_PROXY and NO_PROXY: the proxy from
    * --direct, --proxy, BURROW_PROXY or the standard variables, before NO_PROXY, and the NO_PROXY list that applies.
@@ -96,7 +100,7 @@ export function compileRoutePolicy(flags: RouteFlags, env: Environment, config: 
   };
 
   const variableProxies = once(() => {
-    const found: Array<{ hops: ProxyEndpoint[]; source: RouteSource }> = [];
+    const found: NamedProxy[] = [];
     for (const upper of ['BURROW_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'HTTP_PROXY']) {
       const variable = readVariable(env, upper, []);
       if (!variable) continue;
@@ -119,9 +123,10 @@ export function compileRoutePolicy(flags: RouteFlags, env: Environment, config: 
       }
       throw new Error('the route policy has no final source'); // 'none' always decides
     },
-    namedProxies() {
+    async namedProxies() {
       if (flags.direct) return [];
-      return [...(flags.proxies?.length ? [{ hops: flagHops(), source: { kind: 'flag-proxy' as const } }] : []), ...variableProxies()];
+      const fromSources = await Promise.all(sources.map((source) => source.named?.() ?? []));
+      return [...(flags.proxies?.length ? [{ hops: flagHops(), source: { kind: 'flag-proxy' as const } }] : []), ...variableProxies(), ...fromSources.flat()];
     },
     proxyVariables() {
       if (flags.direct) return { hops: [], source: { kind: 'flag-direct' } };

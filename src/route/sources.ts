@@ -45,6 +45,14 @@ export const DEFAULT_PAC_TIMEOUT_MS = 10_000;
 export interface PolicySource {
   kind: RouteSource['kind'];
   decide(target: Target, walk: Walk): Promise<RouteAlternative[] | undefined> | RouteAlternative[] | undefined;
+  /** The proxies this source names whatever the target (the desktop's manual setting), for doctor; none if absent. */
+  named?(): Promise<NamedProxy[]>;
+}
+
+/** A proxy (or chain) the user named, and where: what doctor tries for every target. */
+export interface NamedProxy {
+  hops: ProxyEndpoint[];
+  source: RouteSource;
 }
 
 /** What one resolve() collects as it walks. */
@@ -198,6 +206,12 @@ function systemSource(flags: SourceFlags, env: Environment, pacTimeoutMs: number
   };
   return {
     kind: 'system',
+    // A manual setting names one proxy for every target; auto (a PAC URL) names none until a target is asked.
+    named: async () => {
+      const settings = (await (compiled ??= compile())).reading.settings;
+      if (settings?.mode !== 'manual' || !settings.proxy) return [];
+      return [{ hops: [parseProxyUrl(settings.proxy, settings.origin)], source: { kind: 'system', origin: settings.origin } }];
+    },
     decide: async (target, walk) => {
       const { reading, bypass, pac } = await (compiled ??= compile());
       const settings = reading.settings;

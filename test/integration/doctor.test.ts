@@ -16,6 +16,7 @@ import {
   startKeyedSshServer,
   type NamedCa,
 } from '../helpers/doctor-peers.ts';
+import { desktopEnv, writeKioslaverc } from '../helpers/desktop-settings.ts';
 import { startInspectingProxy } from '../helpers/inspecting-proxy.ts';
 import { startTeleportProxy } from '../helpers/teleport-proxy.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
@@ -112,6 +113,25 @@ describe('burrow doctor (hermetic)', () => {
     expect(report.conclusions.find((c) => c.code === 'host-key-match')).toBeDefined();
     // stdout is the JSON document and nothing else
     expect(stdout.toString().trim().startsWith('{')).toBe(true);
+  });
+
+  it("a proxy from the desktop's settings alone (KDE's kioslaverc) is named by its origin and checked like HTTPS_PROXY's", async () => {
+    const sshd = await track(startKeyedSshServer());
+    const proxy = await track(startConnectProxy());
+    const home = mkdtempSync(join(work, 'kde-home-'));
+    const file = writeKioslaverc(home, ['ProxyType=1', `httpsProxy=http://127.0.0.1 ${proxy.port}`]);
+    const name = `127.0.0.1:${sshd.port}`;
+    const { code, report } = await doctor([name], desktopEnv(home, 'KDE'));
+    expect(code).toBe(0);
+    const origin = `KDE proxy settings (${file})`;
+    expect(report.proxies).toEqual([{ via: proxy.url, hops: [proxy.url], source: origin }]);
+    // A loopback target goes direct (the loopback rule), and doctor still tries the desktop's proxy for it.
+    const target = targetOf(report, name);
+    expect(target.route.plan.map((p) => p.source)).toEqual(['loopback']);
+    expect(target.paths.map((p) => [p.via, p.source])).toEqual([['direct', 'direct'], [proxy.url, origin]]);
+    expect(pathOf(target, proxy.url).status).toBe('open');
+    expect(pathOf(target, proxy.url).service!.ssh!.banner).toMatch(/^SSH-2\.0-/);
+    expect(proxy.requests.map((r) => r.requestLine)).toContain(`CONNECT ${name} HTTP/1.1`);
   });
 
   it('flags a host key that differs from known_hosts as possible interception', async () => {

@@ -25,10 +25,10 @@ describe('compileRoutePolicy', () => {
     await expect(broken.resolve(makeTarget('a.example', 22))).rejects.toMatchObject({ kind: 'usage' });
   });
 
-  it('says which proxies a Go program gets from variables, and which proxies were named', () => {
+  it('says which proxies a Go program gets from variables, and which proxies were named', async () => {
     const policy = compileRoutePolicy({ noProxy: 'corp' }, { HTTPS_PROXY: 'http://p:1', ALL_PROXY: 'socks5h://s:2' }, undefined);
     expect(policy.proxyVariables()).toMatchObject({ source: { kind: 'environment', variable: 'HTTPS_PROXY' }, noProxy: 'corp' });
-    expect(policy.namedProxies().map((p) => [p.source, formatHops(p.hops)])).toEqual([
+    expect((await policy.namedProxies()).map((p) => [p.source, formatHops(p.hops)])).toEqual([
       [{ kind: 'environment', variable: 'HTTPS_PROXY' }, 'http://p:1'],
       [{ kind: 'environment', variable: 'ALL_PROXY' }, 'socks5h://s:2'],
     ]);

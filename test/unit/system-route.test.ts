@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sourceText, type RoutePlan } from '../../src/route/plan.ts';
-import { resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
+import { loadRoutePolicy, resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
 import type { SystemReading } from '../../src/route/system/read.ts';
 import type { SystemProxySettings } from '../../src/route/system/types.ts';
@@ -98,5 +98,17 @@ describe('the desktop settings as a route source', () => {
     expect(plan.warnings).toContain('an exception was ignored');
     // The desktop's exceptions apply before the PAC runs.
     expect(first(await route('x.lab.example', { readSystemProxy: reader(settings({ mode: 'auto', pacUrl: pac })).read })).hops).toEqual([]);
+  });
+
+  it("names a manual proxy among the policy's named proxies (what doctor checks), by its origin; auto, none, a variable or --direct name none", async () => {
+    const named = async (options: Partial<RouteOptions>) => (await (await loadRoutePolicy({ env: {}, ...options })).namedProxies()).map((p) => [sourceText(p.source), p.hops.map(displayProxy)]);
+    expect(await named({ readSystemProxy: reader(settings({})).read })).toEqual([['macOS proxy settings (scutil --proxy)', ['http://proxy.corp.example:3128']]]);
+    expect(await named({ readSystemProxy: reader(settings({ mode: 'auto', pacUrl: 'http://pac.corp.example/p.pac' })).read })).toEqual([]);
+    expect(await named({ readSystemProxy: reader(settings({ mode: 'none' })).read })).toEqual([]);
+    expect(await named({ readSystemProxy: reader(undefined).read })).toEqual([]);
+    const unread = reader(settings({}));
+    expect(await named({ env: { HTTPS_PROXY: 'http://env.corp:8080' }, readSystemProxy: unread.read })).toEqual([['HTTPS_PROXY', ['http://env.corp:8080']]]);
+    expect(await named({ direct: true, readSystemProxy: unread.read })).toEqual([]);
+    expect(unread.calls()).toBe(0);
   });
 });

@@ -52,7 +52,7 @@ export async function runDoctorCommand(args: DoctorArgs, context: CommandContext
   });
   const env = process.env;
   const { routeOptions, policy, dialOptions } = await routeAndDialFrom(values, env, context.log);
-  const candidates = proxyCandidates(policy);
+  const candidates = await proxyCandidates(policy);
   const probeSeconds = values['connect-timeout'] === undefined ? DEFAULT_PROBE_TIMEOUT_SECONDS : dialOptions.connectTimeoutMs / 1000;
   const runSeconds = seconds(args.timeout, DEFAULT_RUN_TIMEOUT_SECONDS, '--timeout');
   let extraCa: string | undefined;
