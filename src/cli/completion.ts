@@ -6,6 +6,10 @@ import { usageError } from '../errors.ts';
 // "name:description"; fish "name<TAB>description"); each script sets SHELL for that one call, so the answer fits the
 // shell the script runs in, whatever the login shell is. yargs has templates too, but chooses them by $SHELL and
 // does not export them.
+//
+// yargs' option words need one repair (completionWords): it writes a one-letter alias as `--x` when the word being
+// completed starts with `--`, and leaves out the alias of a count option (`-v` of --verbose). burrow's completion
+// function (yargs-cli.ts) passes yargs' words through it with the aliases of the command being completed.
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type CompletionShell = (typeof SHELLS)[number];
@@ -46,4 +50,31 @@ complete -c ${name} -f -a '(env SHELL=fish (commandline -opc)[1] ${QUERY} (comma
     default:
       throw usageError(`no completion for the shell "${shell}"`, `burrow completion ${SHELLS.join('|')}`);
   }
+}
+
+/**
+ * yargs' completion words with one-letter options as `-x`, never `--x`, and each long option followed by its
+ * one-letter aliases (`--proxy`, `-x`), each word once. Words are `NAME` (bash), `NAME:DESCRIPTION` (zsh) or
+ * `NAME<TAB>DESCRIPTION` (fish); a short alias gets its long option's description. Other words pass unchanged.
+ */
+export function completionWords(words: readonly string[], aliases: Readonly<Record<string, readonly string[]>>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, rest: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    out.push(name + rest);
+  };
+  for (const word of words) {
+    const option = /^--?([^-:\t][^:\t]*)([:\t][\s\S]*)?$/.exec(word);
+    if (!option) {
+      out.push(word);
+      continue;
+    }
+    const key = option[1]!;
+    const rest = option[2] ?? '';
+    add(key.length === 1 ? `-${key}` : `--${key}`, rest);
+    if (key.length > 1) for (const alias of aliases[key] ?? []) if (alias.length === 1) add(`-${alias}`, rest);
+  }
+  return out;
 }

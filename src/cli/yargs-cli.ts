@@ -1,9 +1,9 @@
-import yargs, { type Argv, type Options } from 'yargs';
+import yargs, { type Argv, type FallbackCompletionFunction, type Options } from 'yargs';
 import { usageError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { COMMON_OPTIONS, logFromOptions, type CommandContext, type CommonValues, type OptionSpec } from './options.ts';
 import { VERSION } from '../version.ts';
-import { completionScript, SHELLS } from './completion.ts';
+import { completionScript, completionWords, SHELLS } from './completion.ts';
 
 // Every command but `connect` goes through here: yargs gives them help text and validation, and its ~100 ms load
 // is paid only by commands a person types, never by the ProxyCommand.
@@ -34,6 +34,11 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
   const dashes = argv[0] === 'exec' || argv[0] === 'tsh' ? argv.indexOf('--') : -1;
   const childArgs = dashes >= 0 ? argv.slice(dashes + 1) : undefined;
   if (dashes >= 0) argv = argv.slice(0, dashes);
+  // yargs 18 has getAliases(); @types/yargs (17) does not list it.
+  const aliasesOf = (y: unknown) => (y as { getAliases(): Record<string, string[]> }).getAliases();
+  const repairedCompletion: FallbackCompletionFunction = (_current, _argv, defaults, done) => {
+    defaults((_error, words) => done(completionWords(words ?? [], aliasesOf(cli))));
+  };
   const cli = yargs(argv)
     .scriptName('burrow')
     .version(VERSION)
@@ -45,6 +50,11 @@ export async function runYargsCli(argv: string[], setLog: (log: Log) => void): P
     // `--no-…` switches are options of their own instead.
     .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
     .wrap(Math.min(110, process.stdout.columns || 100))
+    // The answer to --get-yargs-completions: yargs' own words, repaired (completion.ts). yargs has no other way to
+    // take a completion function than .completion(), which also registers a command: given our command's name with
+    // no description, it is hidden, and the `completion <shell>` command below replaces its (missing) handler.
+    // getAliases() is the command being completed's (yargs rebuilds the instance for it before asking).
+    .completion('completion <shell>', false, repairedCompletion)
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
       throw usageError(message ?? 'invalid arguments', 'burrow --help lists the commands; burrow COMMAND --help their options');

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BURROW, cleanEnv } from '../helpers/run-burrow.ts';
+import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 
 const HAVE_BASH = spawnSync('bash', ['--version']).status === 0;
 
@@ -46,5 +46,36 @@ describe.skipIf(!HAVE_BASH)('burrow completion bash, sourced into bash', () => {
 
   it('completes the shells of burrow completion', () => {
     expect(complete(['burrow', 'completion', '']).candidates.filter((c) => !c.startsWith('-')).sort()).toEqual(['bash', 'fish', 'zsh']);
+  });
+
+  it('completes one-letter options as -x, never --x, the count option -v included', () => {
+    const dash = complete(['burrow', 'doctor', '-']).candidates;
+    expect(dash).toEqual(expect.arrayContaining(['-x', '-v', '-q', '--proxy', '--verbose', '--quiet']));
+    expect(dash.filter((c) => /^--.$/.test(c))).toEqual([]);
+    const dashes = complete(['burrow', 'route', '--']).candidates;
+    expect(dashes).toEqual(expect.arrayContaining(['--proxy', '--verbose', '--quiet']));
+    expect(dashes.filter((c) => /^--.$/.test(c))).toEqual([]);
+    expect(complete(['burrow', 'forward', '-']).candidates).toEqual(expect.arrayContaining(['-L', '-D', '-x', '-v', '-q']));
+  });
+});
+
+// zsh and fish are not installed here: the words burrow answers them with (the scripts set SHELL for that call).
+describe('the words burrow answers each shell with', () => {
+  it.each([
+    ['zsh', ':'],
+    ['fish', '\t'],
+    ['bash', ''],
+  ])('%s: one-letter options as -x with their long option\'s description', async (shell, separator) => {
+    for (const current of ['-', '--']) {
+      const result = await runBurrow(['--get-yargs-completions', 'burrow', 'forward', current], { env: cleanEnv({ SHELL: `/bin/${shell}` }) });
+      expect(result.code).toBe(0);
+      const words = result.stdout.toString().split('\n').filter(Boolean);
+      const names = words.map((w) => (separator ? w.split(separator)[0] : w));
+      expect(names).toEqual(expect.arrayContaining(['-L', '-D', '-x', '-v', '-q', '--local', '--proxy', '--verbose']));
+      expect(names.filter((n) => /^--.$/.test(n!))).toEqual([]);
+      const x = words.find((w) => w.startsWith(`-x${separator}`));
+      const proxy = words.find((w) => w.startsWith(`--proxy${separator}`));
+      expect(x!.slice(2)).toBe(proxy!.slice(7));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completionScript } from '../../src/cli/completion.ts';
+import { completionScript, completionWords } from '../../src/cli/completion.ts';
 
 describe('completionScript', () => {
   it.each([
@@ -20,5 +20,19 @@ describe('completionScript', () => {
 
   it('refuses another shell with a usage error', () => {
     expect(() => completionScript('tcsh')).toThrow(/no completion for the shell "tcsh"/);
+  });
+
+  const aliases = { proxy: ['x'], x: ['proxy'], verbose: ['v'], v: ['verbose'], quiet: ['q'], q: ['quiet'], help: [] };
+  it.each<[string, string[], string[]]>([
+    // What yargs answers after `--` (bash): short aliases as --x, and no -v for the count option --verbose.
+    ['bash, after --', ['--help', '--proxy', '--x', '--verbose', '--quiet', '--q'], ['--help', '--proxy', '-x', '--verbose', '-v', '--quiet', '-q']],
+    ['bash, after -', ['--help', '--proxy', '-x', '--verbose', '--quiet', '-q'], ['--help', '--proxy', '-x', '--verbose', '-v', '--quiet', '-q']],
+    ['zsh', ['--proxy:proxy URL; a chain', '--x:proxy URL; a chain', '--verbose:more output'], ['--proxy:proxy URL; a chain', '-x:proxy URL; a chain', '--verbose:more output', '-v:more output']],
+    ['fish', ['--proxy\tproxy URL: a chain', '--x\tproxy URL: a chain', '--verbose\tmore'], ['--proxy\tproxy URL: a chain', '-x\tproxy URL: a chain', '--verbose\tmore', '-v\tmore']],
+    ['an alias listed before its option', ['-x', '--proxy'], ['-x', '--proxy']],
+    ['commands and values pass unchanged', ['route', 'ssh-config:print blocks', 'bash', '-', '--'], ['route', 'ssh-config:print blocks', 'bash', '-', '--']],
+    ['an option without aliases', ['--json', '--no-probe'], ['--json', '--no-probe']],
+  ])('completionWords: %s', (_name, words, expected) => {
+    expect(completionWords(words, aliases)).toEqual(expected);
   });
 });
