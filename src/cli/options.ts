@@ -99,18 +99,19 @@ export function routeOptionsFrom(values: CommonValues, env: Environment): RouteO
     ...(values.proxy?.length ? { proxies: values.proxy } : {}),
     ...(values.direct ? { direct: true } : {}),
     ...(values['no-proxy'] !== undefined ? { noProxy: values['no-proxy'] } : {}),
-    pacMemory: lazyPacMemory(env, values.fresh ?? false),
+    ...(values.fresh ? { fresh: true } : {}),
+    pacMemory: lazyPacMemory(env),
   };
 }
 
 /** PAC answers remembered across runs (route/pac-memory.ts), loaded only when a PAC source asks. */
-function lazyPacMemory(env: Environment, fresh: boolean): PacMemory {
+function lazyPacMemory(env: Environment): PacMemory {
   let memory: Promise<PacMemory> | undefined;
-  const open = () => (memory ??= import('../route/pac-memory.ts').then(({ openPacMemory }) => openPacMemory(env, { fresh })));
+  const open = () => (memory ??= import('../route/pac-memory.ts').then(({ openPacMemory }) => openPacMemory(env)));
   return {
-    recall: async (location, url) => (await open()).recall(location, url),
-    remember: (location, url, answer) => {
-      open().then((m) => m.remember(location, url, answer)).catch(() => {});
+    recall: async (content, url) => (await open()).recall(content, url),
+    remember: (content, url, answer) => {
+      open().then((m) => m.remember(content, url, answer)).catch(() => {});
     },
   };
 }

@@ -1,20 +1,18 @@
 import { lookup } from 'node:dns/promises';
-import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
 import { embeddedAsset } from '../runtime/install.ts';
 import { requirePacResolver } from '../runtime/packages.ts';
-import { fetchPac, pacError, PAC_MAX_BYTES } from './pac-fetch.ts';
+import { pacError } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
 
 // PAC files (`--pac FILE|URL`, BURROW_PAC, or pac: in the config file), evaluated with pac-resolver inside QuickJS
 // compiled to WebAssembly (quickjs-wasi): the script cannot reach Node, the file system or the network
-// (REFERENCE.md §4). This module, pac-resolver and quickjs-wasi are imported only when a PAC is in use; the script
-// is loaded and compiled once per run and each answer is cached per target.
+// (REFERENCE.md §4). This module, pac-resolver and quickjs-wasi are imported only when a PAC answer is not
+// remembered (sources.ts); the script is compiled once per run and each answer is cached per target.
 //
 // burrow replaces some of pac-resolver's built-in functions:
 // - alert() writes to stdout in pac-resolver, which in `connect` is the tunnel: here it is collected and shown as a
@@ -39,8 +37,8 @@ export interface PacScript {
   evaluate(target: Target): Promise<PacEvaluation>;
 }
 
-export async function loadPac(location: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<PacScript> {
-  const text = /^https?:\/\//i.test(location) ? await fetchPac(location, timeoutMs, env) : readPacFile(location);
+/** The engine for a PAC's text (pac-text.ts obtains it: the caller reads or fetches it once per run). */
+export async function loadPac(location: string, text: string, timeoutMs: number): Promise<PacScript> {
   let deadline = Number.POSITIVE_INFINITY;
   let ticks = 0;
   // quickjs-wasi reads quickjs.wasm from beside its own files; the single executable carries it as an asset.
@@ -114,18 +112,6 @@ export async function loadPac(location: string, timeoutMs: number, env: Readonly
       return result;
     },
   };
-}
-
-function readPacFile(location: string): string {
-  const file = location.startsWith('file:') ? fileURLToPath(location) : location;
-  try {
-    const size = statSync(file).size;
-    if (size > PAC_MAX_BYTES) throw pacError(location, `it is ${size} bytes, more than the ${PAC_MAX_BYTES} burrow accepts`);
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if (error instanceof BurrowError) throw error;
-    throw pacError(location, (error as NodeJS.ErrnoException).code ?? String(error));
-  }
 }
 
 async function boundedLookup(host: string): Promise<string | null> {

@@ -100,6 +100,19 @@ export interface PacMatch {
   answer: string;
   /** When the answer was computed, if it was remembered from an earlier run (ISO 8601) rather than computed now. */
   remembered_at?: string;
+  /** For a PAC URL: where this run's script came from (route/pac-scripts.ts). */
+  script?: PacScriptJson;
+}
+
+/**
+ * A PAC URL's script: fetched now, kept from an earlier run without a request, or revalidated now (HTTP 304); `at`
+ * when it was last fetched or revalidated, `fresh_until` until when it is used without a request (absent: not kept).
+ * ISO 8601.
+ */
+export interface PacScriptJson {
+  how: 'fetched' | 'kept' | 'revalidated';
+  at: string;
+  fresh_until?: string;
 }
 
 export interface RoutePlan {

@@ -1,8 +1,10 @@
 import type { BurrowConfig } from './config.ts';
 import { proxyTexts, type EnvironmentValue } from './environment.ts';
 import { isLoopbackTarget, matchNoProxy, parseNoProxy, type NoProxyList } from './no-proxy.ts';
-import type { NoProxyName, RouteAlternative, RouteSource } from './plan.ts';
+import type { NoProxyName, PacScriptJson, RouteAlternative, RouteSource } from './plan.ts';
 import type { PacScript } from './pac.ts';
+import type { PacScriptOrigin } from './pac-scripts.ts';
+import type { PacText } from './pac-text.ts';
 import type { ProxychainsConf } from './proxychains.ts';
 import { isSimpleName } from './system/bypass.ts';
 import type { SystemReading } from './system/read.ts';
@@ -10,6 +12,7 @@ import { displayProxy, formatHops, parseProxyUrl, type ProxyEndpoint } from './p
 import { formatPorts, matchRules, namesTargetExactly } from './rules.ts';
 import { formatTarget, printable, type Target } from './target.ts';
 import { usageError } from '../errors.ts';
+import { clockTime } from '../state/store.ts';
 import type { Environment } from './environment.ts';
 
 // The sources of the route policy (policy.ts): one constructor per kind, each with its matcher, and the two rules
@@ -29,14 +32,19 @@ export interface SourceFlags {
   proxychainsConf?: string;
   /** Remembered PAC answers, consulted before the script runs (see the module comment). */
   pacMemory?: PacMemory;
+  /** --fresh: ignore what earlier runs remembered here (PAC answers; a PAC URL's kept script is fetched again). */
+  fresh?: boolean;
   /** Reads the desktop's proxy settings (default: system/read.ts on this platform); injected by tests. */
   readSystemProxy?: () => Promise<SystemReading>;
 }
 
 export interface PacMemory {
-  /** FindProxyForURL's answer for `url` remembered from an earlier run, and when it was computed (ms since the epoch). */
-  recall(location: string, url: string): Promise<{ answer: string; at: number } | undefined> | { answer: string; at: number } | undefined;
-  remember(location: string, url: string, answer: string): void;
+  /**
+   * FindProxyForURL's answer for `url` remembered from an earlier run of a PAC with this content (its text), and
+   * when it was computed (ms since the epoch).
+   */
+  recall(content: string, url: string): Promise<{ answer: string; at: number } | undefined> | { answer: string; at: number } | undefined;
+  remember(content: string, url: string, answer: string): void;
 }
 
 export const DEFAULT_PAC_TIMEOUT_MS = 10_000;
@@ -147,7 +155,7 @@ export function compileSources(
         : config?.pac
           ? { location: config.pac.location, from: `pac: in ${config.file}:${config.pac.line}` }
           : undefined;
-  if (pacSetting) sources.push(pacSource(pacSetting, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt, flags.pacMemory, env));
+  if (pacSetting) sources.push(pacSource(pacSetting, config?.timeouts.pacMs ?? DEFAULT_PAC_TIMEOUT_MS, exempt, flags, env));
 
   const configDefault = config?.default;
   if (config && configDefault) {
@@ -202,7 +210,7 @@ function systemSource(flags: SourceFlags, env: Environment, pacTimeoutMs: number
     const bypass = noProxyRule({ from: 'system', name: settings.bypassName }, settings.bypass.join(','));
     if (settings.mode !== 'auto' || !settings.pacUrl) return { reading, bypass };
     const location = settings.pacUrl.startsWith('file://') ? (await import('node:url')).fileURLToPath(settings.pacUrl) : settings.pacUrl;
-    return { reading, bypass, pac: pacSource({ location, from: settings.origin }, pacTimeoutMs, exempt, flags.pacMemory, env) };
+    return { reading, bypass, pac: pacSource({ location, from: settings.origin }, pacTimeoutMs, exempt, flags, env) };
   };
   return {
     kind: 'system',
@@ -255,7 +263,13 @@ function environmentSource(kind: 'burrow-proxy' | 'environment', variable: Envir
   };
 }
 
-function pacSource(setting: { location: string; from: string }, timeoutMs: number, exempt: (target: Target, walk: Walk) => RouteAlternative | undefined, memory: PacMemory | undefined, env: Environment): PolicySource {
+/**
+ * A PAC file or URL. Its text is obtained once per run (pac-text.ts: a file read, or a URL's kept copy or fetch) and
+ * shared: the remembered answers are keyed on it, and only when one is missing is the engine loaded (pac.ts).
+ */
+function pacSource(setting: { location: string; from: string }, timeoutMs: number, exempt: (target: Target, walk: Walk) => RouteAlternative | undefined, flags: Pick<SourceFlags, 'pacMemory' | 'fresh'>, env: Environment): PolicySource {
+  const { pacMemory: memory, fresh = false } = flags;
+  let loaded: Promise<PacText> | undefined;
   let script: Promise<PacScript> | undefined;
   const from = setting.from.startsWith('pac:') ? 'config' : setting.from;
   return {
@@ -265,16 +279,17 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
       if (exemption) return [exemption];
       if (isLoopbackTarget(target.host)) return [loopbackRoute(target, 'PAC files')];
       const { pacUrlFor, parsePacAnswer } = await import('./pac-result.ts');
+      const pac = await (loaded ??= import('./pac-text.ts').then(({ loadPacText }) => loadPacText(setting.location, timeoutMs, env, { fresh })));
       const url = pacUrlFor(target.host, target.port);
-      const remembered = await memory?.recall(setting.location, url);
+      const remembered = fresh ? undefined : await memory?.recall(pac.text, url);
       let evaluation: { url: string; answer: string; alerts: string[] };
       if (remembered !== undefined) evaluation = { url, answer: remembered.answer, alerts: [] };
       else {
-        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, timeoutMs, env)))).evaluate(target);
+        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, pac.text, timeoutMs)))).evaluate(target);
         // An answer that came with alert() messages is not remembered: a recalled answer would drop them.
-        if (evaluation.alerts.length === 0) memory?.remember(setting.location, evaluation.url, evaluation.answer);
+        if (evaluation.alerts.length === 0) memory?.remember(pac.text, evaluation.url, evaluation.answer);
       }
-      const rememberedFrom = remembered ? `; PAC answer remembered from ${clockTime(remembered.at)}` : '';
+      const provenance = `${pac.origin ? `; ${scriptOriginText(pac.origin)}` : ''}${remembered ? `; PAC answer remembered from ${clockTime(remembered.at)}` : ''}`;
       const answer = parsePacAnswer(evaluation.answer);
       // The script's text reaches the terminal: control characters are made visible.
       for (const problem of answer.problems) walk.warnings.push(printable(`PAC ${setting.location}: ${problem}`));
@@ -285,18 +300,31 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
         return {
           hops,
           source: { kind: 'pac' as const },
-          reason: `the PAC file ${setting.location} (from ${setting.from}) answered "${printable(evaluation.answer.trim())}" for ${evaluation.url}: ${describe(hops)}${count > 1 ? `, alternative ${i + 1} of ${count}` : ''}${rememberedFrom}`,
-          pac: { location: setting.location, from, url: evaluation.url, answer: evaluation.answer, ...(remembered ? { remembered_at: new Date(remembered.at).toISOString() } : {}) },
+          reason: `the PAC file ${setting.location} (from ${setting.from}) answered "${printable(evaluation.answer.trim())}" for ${evaluation.url}: ${describe(hops)}${count > 1 ? `, alternative ${i + 1} of ${count}` : ''}${provenance}`,
+          pac: {
+            location: setting.location,
+            from,
+            url: evaluation.url,
+            answer: evaluation.answer,
+            ...(remembered ? { remembered_at: new Date(remembered.at).toISOString() } : {}),
+            ...(pac.origin ? { script: scriptOriginJson(pac.origin) } : {}),
+          },
         };
       });
     },
   };
 }
 
-/** HH:MM in local time, as a person reads a clock. */
-function clockTime(ms: number): string {
-  const at = new Date(ms);
-  return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+/** "PAC script fetched at 14:02, fresh until 15:02", "… kept from 14:02, …", "… revalidated (304) at 14:05, …". */
+function scriptOriginText(origin: PacScriptOrigin): string {
+  const { how, at, freshUntil } = origin;
+  const until = freshUntil === undefined ? ', not kept' : freshUntil > at ? `, fresh until ${clockTime(freshUntil)}` : ', revalidated on each run';
+  if (how === 'kept') return `PAC script kept from ${clockTime(at)}${until}`;
+  return `PAC script ${how === 'fetched' ? 'fetched' : 'revalidated (304)'} at ${clockTime(at)}${until}`;
+}
+
+function scriptOriginJson(origin: PacScriptOrigin): PacScriptJson {
+  return { how: origin.how, at: new Date(origin.at).toISOString(), ...(origin.freshUntil !== undefined ? { fresh_until: new Date(origin.freshUntil).toISOString() } : {}) };
 }
 
 // NO_PROXY, in one place: a list parsed once, matched per target; its unusable entries are warned about each time

@@ -5,10 +5,7 @@
 //
 // Proxies never apply to loopback targets by PAC or config default (as with the environment), so proxied cases
 // use the name sshd.burrow.test, which only the test proxies resolve (to 127.0.0.1).
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +14,7 @@ import { startConnectProxy, startEchoServer, startSocks5Server, startSshServer }
 import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
 import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
+import { startPacServer, type PacServer } from '../helpers/pac-server.ts';
 
 const track = trackPeers();
 const NAME = 'sshd.burrow.test';
@@ -45,35 +43,9 @@ async function routeJson(args: string[], env = cleanEnv()): Promise<RoutePlanJso
   return JSON.parse(result.stdout.toString()) as RoutePlanJson;
 }
 
-/** A tiny HTTP server for PAC URLs: the body for each path, or silence (never answers) for "/hang". */
-async function startPacServer(bodies: Record<string, string>): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createHttpServer((req, res) => {
-    requests.push(req.url ?? '');
-    if (req.url === '/hang') return;
-    const body = bodies[req.url ?? ''];
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/x-ns-proxy-autoconfig' }).end(body);
-  });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/** A PAC server with a body for each path, 404 for others, and silence (never answers) for "/hang". */
+function pacServerFor(bodies: Record<string, string>): Promise<PacServer> {
+  return startPacServer(({ path }) => (path === '/hang' ? 'hang' : bodies[path] === undefined ? { status: 404 } : { body: bodies[path] }));
 }
 
 describe('PAC failover', () => {
@@ -120,16 +92,16 @@ describe('PAC failover', () => {
     const good = await track(startConnectProxy({ hosts: HOSTS }));
     const decoy = await track(startConnectProxy());
     const target = await track(startEchoServer());
-    const server = await track(startPacServer({ '/proxy.pac': `function FindProxyForURL(u, h) { return "PROXY 127.0.0.1:${good.port}"; }` }));
+    const server = await track(pacServerFor({ '/proxy.pac': `function FindProxyForURL(u, h) { return "PROXY 127.0.0.1:${good.port}"; }` }));
     const env = cleanEnv({ HTTPS_PROXY: decoy.url, HTTP_PROXY: decoy.url });
     const result = await runBurrow(['connect', '--pac', `${server.url}/proxy.pac`, NAME, String(target.port)], { env, input: 'fetched' });
     expect(result.stdout.toString()).toBe('fetched');
-    expect(server.requests).toEqual(['/proxy.pac']);
+    expect(server.requests.map((r) => r.path)).toEqual(['/proxy.pac']);
     expect(decoy.requests).toEqual([]);
   });
 
   it('bounds a PAC URL: 404, more than 1 MiB, and a server that never answers (timeouts.pac)', async () => {
-    const server = await track(startPacServer({ '/big.pac': `// ${'x'.repeat(1024 * 1024 + 10)}\nfunction FindProxyForURL(u, h) { return "DIRECT"; }` }));
+    const server = await track(pacServerFor({ '/big.pac': `// ${'x'.repeat(1024 * 1024 + 10)}\nfunction FindProxyForURL(u, h) { return "DIRECT"; }` }));
     const missing = await runBurrow(['route', '--pac', `${server.url}/nope.pac`, NAME, '22'], { input: '' });
     expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toContain('HTTP 404');

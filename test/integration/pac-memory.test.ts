@@ -1,13 +1,13 @@
 // PAC answers remembered across runs (src/route/pac-memory.ts): the second `burrow connect` to the same host takes
 // its route from the per-user store without loading the PAC engine; a changed PAC file is obeyed at once; an answer
 // remembered on another network is forgotten; a PAC using time functions is never remembered; --fresh ignores the
-// memory. Whether the engine loaded is observed from outside: a --require hook (NODE_OPTIONS) records every require
-// of pac-resolver (bundled as dist/pac-engine.cjs) or quickjs-wasi, which is how dist/connect.cjs loads them.
+// memory. Whether the engine loaded is observed from outside (test/helpers/pac-engine-spy.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, startEchoServer } from '../helpers/node-peers.ts';
+import { pacEngineSpy } from '../helpers/pac-engine-spy.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
@@ -16,26 +16,13 @@ const NAME = 'sshd.burrow.test';
 const dir = mkdtempSync(join(tmpdir(), 'burrow-pac-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const spy = join(dir, 'engine-spy.cjs');
-writeFileSync(
-  spy,
-  `const Module = require('node:module');
-const { appendFileSync } = require('node:fs');
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (/^(pac-resolver|quickjs-wasi)$/.test(request)) appendFileSync(process.env.ENGINE_LOG, request + '\\n');
-  else if (/pac-engine\\.cjs$/.test(request)) appendFileSync(process.env.ENGINE_LOG, 'pac-engine.cjs\\n');
-  return load.call(this, request, ...rest);
-};
-`,
-);
+const watchEngine = pacEngineSpy(dir);
 
-let runs = 0;
 async function connectThroughPac(pac: string, cache: string, port: number, extra: string[] = []) {
-  const engineLog = join(dir, `engine-${++runs}.log`);
-  const env = cleanEnv({ XDG_CACHE_HOME: cache, NODE_OPTIONS: `--require ${spy}`, ENGINE_LOG: engineLog });
+  const watch = watchEngine();
+  const env = cleanEnv({ XDG_CACHE_HOME: cache, ...watch.env });
   const result = await runBurrow(['connect', '-vv', ...extra, '--pac', pac, NAME, String(port)], { env, input: 'ping' });
-  return { ...result, engineLoaded: existsSync(engineLog) ? readFileSync(engineLog, 'utf8').trim().split('\n') : [] };
+  return { ...result, engineLoaded: watch.loaded() };
 }
 
 describe('PAC answers remembered across runs', () => {

@@ -26,6 +26,8 @@ import {
   type SquidPeer,
   type SshdPeer,
 } from '../helpers/real-peers.ts';
+import { pacEngineSpy } from '../helpers/pac-engine-spy.ts';
+import { startPacServer } from '../helpers/pac-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BURROW = join(ROOT, 'bin', 'burrow');
@@ -111,6 +113,27 @@ describe.skipIf(skipReason !== undefined)(title('PAC failover and config rules w
     expect(result.code, why).toBe(0);
     expect(result.stdout, why).toBe(`hello from sshd\n${sshd.user}\n`);
     await expect.poll(() => dante.logTail(200), { timeout: 10_000 }).toMatch(new RegExp(`pass\\(\\d+\\): tcp/connect .*127\\.0\\.0\\.1\\.${sshd.port}`));
+  });
+
+  it('a PAC URL: the second ssh takes its route through squid from the memory, without fetching or loading the engine', async () => {
+    const server = await startPacServer(() => ({ headers: { 'cache-control': 'max-age=600' }, body: `function FindProxyForURL(url, host) {\n  return "PROXY ${squid.host}:${squid.port}";\n}\n` }));
+    started.push({ stop: () => server.close() });
+    const cache = join(work, 'pac-url-cache');
+    const watchEngine = pacEngineSpy(work);
+    const tunnels = () => squid.accessLog().split(`CONNECT ${TARGET_NAME}:${sshd.port}`).length - 1;
+    const before = tunnels();
+    const ssh = async () => {
+      const watch = watchEngine();
+      const result = await runSsh(sshd, REMOTE, { host: TARGET_NAME, proxyCommand: proxyCommand('--pac', `${server.url}/proxy.pac`), env: cleanEnv({ HOME: home, XDG_CACHE_HOME: cache, ...watch.env }), timeoutMs: 30_000 });
+      expect(result.code, context(result, squid)).toBe(0);
+      expect(result.stdout).toBe(`hello from sshd\n${sshd.user}\n`);
+      return watch.loaded();
+    };
+    expect(await ssh()).toContain('quickjs-wasi');
+    expect(await ssh()).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+    // Both sessions went through squid.
+    await expect.poll(() => tunnels() - before, { timeout: 10_000 }).toBe(2);
   });
 
   it('config rules: the sshd name through a squid -> dante chain, 127.0.0.1 direct (HTTPS_PROXY is a dead end)', async () => {

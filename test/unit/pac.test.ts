@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadPac } from '../../src/route/pac.ts';
+import { loadPacText } from '../../src/route/pac-text.ts';
 import { displayProxy } from '../../src/route/proxy-url.ts';
 import { sourceText } from '../../src/route/plan.ts';
 import { resolveRoute, type RouteOptions } from '../../src/route/policy.ts';
@@ -98,21 +99,24 @@ describe('PAC answers become ordered alternatives', () => {
   });
 });
 
+/** The engine for a script's text (as sources.ts builds it from what pac-text.ts read). */
+const engine = (body: string, timeoutMs: number) => loadPac('test.pac', body, timeoutMs);
+
 describe('loadPac', () => {
   it('evaluates once per target and caches the answer', async () => {
-    const script = await loadPac(pacFile('var n = 0; function FindProxyForURL(u, h) { n++; return "PROXY p" + n + ":1"; }'), 5000);
+    const script = await engine('var n = 0; function FindProxyForURL(u, h) { n++; return "PROXY p" + n + ":1"; }', 5000);
     expect((await script.evaluate(makeTarget('a.example', 22))).answer).toBe('PROXY p1:1');
     expect((await script.evaluate(makeTarget('a.example', 22))).answer).toBe('PROXY p1:1');
     expect((await script.evaluate(makeTarget('b.example', 22))).answer).toBe('PROXY p2:1');
   });
 
   it('stops a script that loops forever (usage error, exit 2)', async () => {
-    const script = await loadPac(pacFile('function FindProxyForURL(u, h) { while (true) {} }'), 300);
+    const script = await engine('function FindProxyForURL(u, h) { while (true) {} }', 300);
     await expect(script.evaluate(makeTarget('a.example', 22))).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/failed for https:\/\/a\.example:22\/.*interrupted/) });
   });
 
   it('a script that throws is a usage error naming the URL', async () => {
-    const script = await loadPac(pacFile('function FindProxyForURL(u, h) { return undefinedThing(); }'), 1000);
+    const script = await engine('function FindProxyForURL(u, h) { return undefinedThing(); }', 1000);
     await expect(script.evaluate(makeTarget('a.example', 22))).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('undefinedThing') });
   });
 
@@ -120,12 +124,12 @@ describe('loadPac', () => {
     ['a syntax error', 'function FindProxyForURL(u, h) { return "DIRECT"; ', /does not compile/],
     ['no FindProxyForURL', 'var x = 1;', /does not compile/],
   ])('rejects %s', async (_why, body, message) => {
-    await expect(loadPac(pacFile(body), 1000)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
+    await expect(engine(body, 1000)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
   });
 
   it('rejects a missing file and one larger than 1 MiB', async () => {
-    await expect(loadPac(join(dir, 'missing.pac'), 1000)).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('ENOENT') });
+    await expect(loadPacText(join(dir, 'missing.pac'), 1000, {})).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('ENOENT') });
     const big = pacFile(`// ${'x'.repeat(1024 * 1024)}\nfunction FindProxyForURL(u, h) { return "DIRECT"; }`);
-    await expect(loadPac(big, 1000)).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('more than the 1048576') });
+    await expect(loadPacText(big, 1000, {})).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('more than the 1048576') });
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileRoutePolicy } from '../../src/route/policy.ts';
 import type { PacMemory } from '../../src/route/sources.ts';
@@ -34,22 +37,33 @@ describe('compileRoutePolicy', () => {
     ]);
   });
 
-  it('consults a PAC memory before the script (which then is never loaded)', async () => {
+  it('consults a PAC memory with the text of the script before the engine (which then is never loaded); --fresh skips it', async () => {
     const asked: string[] = [];
     const memory: PacMemory = {
-      recall: (location, url) => {
-        asked.push(`${location} ${url}`);
+      recall: (content, url) => {
+        asked.push(`${content} ${url}`);
         return { answer: 'PROXY remembered.example:3128', at: new Date(2026, 0, 2, 9, 5).getTime() };
       },
       remember: () => {
         throw new Error('nothing to remember: the answer was recalled');
       },
     };
-    const policy = compileRoutePolicy({ pac: '/does/not/exist.pac', pacMemory: memory }, {}, undefined);
+    // A script the engine would answer differently: a recalled answer shows it was not run.
+    const text = 'function FindProxyForURL(u, h) { return "PROXY computed.example:1"; }';
+    const pac = join(mkdtempSync(join(tmpdir(), 'burrow-policy-')), 'proxy.pac');
+    writeFileSync(pac, text);
+    const policy = compileRoutePolicy({ pac, pacMemory: memory }, {}, undefined);
     const plan = await policy.resolve(makeTarget('a.example', 443));
-    expect(asked).toEqual(['/does/not/exist.pac https://a.example/']);
+    expect(asked).toEqual([`${text} https://a.example/`]);
     expect(plan.alternatives.map((a) => [a.source.kind, formatHops(a.hops)])).toEqual([['pac', 'http://remembered.example:3128']]);
     expect(plan.alternatives[0]!.reason).toMatch(/; PAC answer remembered from 09:05$/);
     expect(plan.alternatives[0]!.pac!.remembered_at).toBe(new Date(2026, 0, 2, 9, 5).toISOString());
+
+    const remembered: string[] = [];
+    const fresh = compileRoutePolicy({ pac, pacMemory: { ...memory, remember: (_content, url, answer) => remembered.push(`${url} ${answer}`) }, fresh: true }, {}, undefined);
+    const recomputed = await fresh.resolve(makeTarget('a.example', 443));
+    expect(recomputed.alternatives.map((a) => formatHops(a.hops))).toEqual(['http://computed.example:1']);
+    expect(asked).toHaveLength(1);
+    expect(remembered).toEqual(['https://a.example/ PROXY computed.example:1']);
   });
 });
