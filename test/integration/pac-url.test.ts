@@ -174,6 +174,18 @@ describe('a PAC URL kept with its HTTP validators', () => {
     expect(lstatSync(storeFile(cache)).isSymbolicLink()).toBe(false);
   });
 
+  it('a kept entry whose validator could not go into a request header is ignored, not sent', async () => {
+    const server = await track(startPacServer(() => ({ headers: { 'cache-control': 'no-cache', etag: '"v1"' }, body: pacFor('proxy-a.example:3128') })));
+    const cache = newCache();
+    await route(`${server.url}/proxy.pac`, cache);
+    const stored = JSON.parse(readFileSync(storeFile(cache), 'utf8')) as { entries: Record<string, { value: { headers: { etag: string } } }> };
+    for (const entry of Object.values(stored.entries)) entry.value.headers.etag = '"v1"\r\nX-Injected: yes';
+    writeFileSync(storeFile(cache), JSON.stringify(stored));
+    expect((await route(`${server.url}/proxy.pac`, cache)).pac.script?.how).toBe('fetched');
+    expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
+    expect(server.requests[1]!.headers['x-injected']).toBeUndefined();
+  });
+
   it('a fetch that fails is an error even with a kept copy (no stale fallback)', async () => {
     let up = true;
     const server = await track(startPacServer(() => (up ? { headers: { 'cache-control': 'max-age=0', etag: '"v1"' }, body: pacFor('proxy-a.example:3128') } : { status: 503 })));
