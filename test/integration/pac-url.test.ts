@@ -12,6 +12,7 @@ import { startConnectProxy, startEchoServer } from '../helpers/node-peers.ts';
 import { pacEngineSpy } from '../helpers/pac-engine-spy.ts';
 import { startPacServer, type PacReply } from '../helpers/pac-server.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
+import { makeTestCa, startTlsFront } from '../helpers/tls-proxy.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
 const track = trackPeers();
@@ -184,6 +185,30 @@ describe('a PAC URL kept with its HTTP validators', () => {
     expect((await route(`${server.url}/proxy.pac`, cache)).pac.script?.how).toBe('fetched');
     expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
     expect(server.requests[1]!.headers['x-injected']).toBeUndefined();
+  });
+
+  it('an https PAC URL is checked against the trust store (NODE_EXTRA_CA_CERTS here), then kept like any other', async () => {
+    const ca = makeTestCa('burrow PAC test CA');
+    const server = await track(startPacServer(() => ({ headers: { 'cache-control': 'max-age=600' }, body: pacFor('proxy-tls.example:3128') })));
+    const front = await track(startTlsFront(ca, server));
+    const url = `https://127.0.0.1:${front.port}/proxy.pac`;
+    const untrusted = await runBurrow(['route', '--pac', url, NAME, '22'], { env: cleanEnv({ XDG_CACHE_HOME: newCache() }), input: '' });
+    expect(untrusted.code).not.toBe(0);
+    expect(untrusted.stderr).toMatch(/^burrow: cannot load the PAC file https:.*(certificate|UNABLE_TO_VERIFY|SELF_SIGNED)/i);
+    expect(server.requests).toHaveLength(0);
+
+    const cache = newCache();
+    const trusted = async () => {
+      const result = await runBurrow(['route', '--pac', url, NAME, '22', '--json'], { env: cleanEnv({ XDG_CACHE_HOME: cache, NODE_EXTRA_CA_CERTS: ca.caFile }), input: '' });
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout.toString()) as PlanJson).plan[0]!;
+    };
+    expect((await trusted()).hops).toEqual(['http://proxy-tls.example:3128']);
+    const handshakes = front.handshakes;
+    expect((await trusted()).pac.script?.how).toBe('kept');
+    expect(front.handshakes).toBe(handshakes);
+    expect(server.requests).toHaveLength(1);
+    rmSync(ca.dir, { recursive: true, force: true });
   });
 
   it('a fetch that fails is an error even with a kept copy (no stale fallback)', async () => {
