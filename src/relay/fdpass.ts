@@ -34,8 +34,21 @@ export function canHandOver(plan: RoutePlan): boolean {
 }
 
 /**
+ * The tunnel's socket when this process holds bytes that came behind the proxy's answer (the target's first bytes),
+ * so that the socket alone cannot go to ssh; undefined when it can (or is no plain socket: handOver says why). The
+ * dial reads nothing past an answer that ends where it reads (DialOptions.reads 'bounded'), but a proxy that sends
+ * its 200 before it has our credentials lands it in the bulk read of a 407's body; the caller then relays the socket
+ * and those bytes from a background burrow (src/relay/background-relay.ts).
+ */
+export function bytesReadPast(tunnel: Duplex): Socket | undefined {
+  if (!(tunnel instanceof Socket) || (tunnel as Socket & { encrypted?: boolean }).encrypted) return undefined;
+  return tunnel.readableLength > 0 ? tunnel : undefined;
+}
+
+/**
  * Sends the tunnel's socket to ssh over stdout and closes this process's copy (close, never shutdown: ssh's copy
- * stays open). The dial read nothing past the handshake (DialOptions.reads 'bounded'), which is checked here once more.
+ * stays open). Bytes read past the handshake would be lost to ssh: the caller checks bytesReadPast first, and this
+ * checks once more.
  */
 export async function handOver(tunnel: Duplex, log: Log): Promise<void> {
   const handle = passableHandle(tunnel);

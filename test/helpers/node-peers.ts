@@ -89,6 +89,14 @@ export interface ConnectProxyOptions {
   coalesce?: boolean;
   /** Write the answer one byte at a time. */
   trickle?: boolean;
+  /**
+   * With `auth`: answer a CONNECT without credentials with a kept-alive 407 and, in the same write, the 200 and the
+   * target's first bytes, before the credentials have come (then take the credentialed request and relay). A client
+   * that sends credentials at once gets the usual answer. No real
+   * proxy answers ahead like this; it is the one case left in which a client reads past the proxy's answer, while it
+   * reads the 407's body in bulk (src/dial/http-connect.ts).
+   */
+  answerAhead?: boolean;
   /** Accept the TCP connection and never answer. */
   silent?: boolean;
   /** Answer with these raw bytes and close. */
@@ -248,6 +256,10 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
 
   const answer = async (client: Socket, requestLine: string, headers: Record<string, string>, rest: Buffer) => {
     if (options.silent) return;
+    if (options.answerAhead && options.auth && headers['proxy-authorization'] === undefined) {
+      await answerAhead(client, requestLine, rest, options.auth).catch(() => client.destroy());
+      return;
+    }
     if (options.raw !== undefined) {
       client.end(options.raw);
       return;
@@ -300,6 +312,40 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
     client.on('error', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     // close() destroys client sockets: the upstream must not stay half-open behind them (a peer's close would wait).
+    client.on('close', () => upstream.destroy());
+  };
+
+  const answerAhead = async (client: Socket, requestLine: string, rest: Buffer, auth: { user: string; password: string }) => {
+    const authority = /^CONNECT (\S+) HTTP\/1\.[01]$/.exec(requestLine)?.[1] ?? '';
+    const colon = authority.lastIndexOf(':');
+    const upstream = connect({ host: authority.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(authority.slice(colon + 1)), allowHalfOpen: true });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    const [first] = (await once(upstream, 'data')) as [Buffer];
+    upstream.pause();
+    const body = 'credentials, please\n';
+    const challenge = ['HTTP/1.1 407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="burrow-test"', `Content-Length: ${body.length}`, 'Connection: keep-alive'];
+    client.write(Buffer.concat([Buffer.from(`${challenge.join('\r\n')}\r\n\r\n${body}HTTP/1.1 200 Connection established\r\n\r\n`), first]));
+    // The credentialed request: its answer went out above.
+    let head = rest;
+    client.resume();
+    while (head.indexOf('\r\n\r\n') < 0) head = Buffer.concat([head, ((await once(client, 'data')) as [Buffer])[0]]);
+    client.pause();
+    const end = head.indexOf('\r\n\r\n');
+    const [line = '', ...headerLines] = head.subarray(0, end).toString('latin1').split('\r\n');
+    const headers = Object.fromEntries(headerLines.map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
+    requests.push({ requestLine: line, headers });
+    if (headers['proxy-authorization'] !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) {
+      client.destroy();
+      upstream.destroy();
+      return;
+    }
+    if (end + 4 < head.length) upstream.write(head.subarray(end + 4));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    upstream.resume();
+    client.resume();
+    upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
   };
 

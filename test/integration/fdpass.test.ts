@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startConnectProxy, startSocks5Server, startSshServer } from '../helpers/node-peers.ts';
 import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
@@ -11,6 +14,35 @@ const track = trackPeers();
 const fdpass = (...args: string[]): string => `${BURROW} connect --fdpass ${args.join(' ')} %h %p`;
 const FDPASS = ['-o', 'ProxyUseFdpass=yes'];
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+interface LogLine {
+  msg: string;
+  pid: number;
+  early_bytes?: number;
+  sent?: number;
+}
+
+/**
+ * Runs `fn` with a fresh log file for burrow (-vv --log-file) and a fresh state directory (nothing remembered about
+ * a proxy that once had this port), and gives back the log's entries.
+ */
+async function withLogFile<T>(fn: (logArgs: string, env: NodeJS.ProcessEnv) => Promise<T>): Promise<{ result: T; log: LogLine[]; text: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'burrow-fdpass-'));
+  const file = join(dir, 'log');
+  try {
+    const result = await fn(`-vv --log-file ${file}`, cleanEnv({ XDG_CACHE_HOME: join(dir, 'cache') }));
+    const text = readFileSync(file, 'utf8');
+    return { result, text, log: text.trim().split('\n').map((line) => JSON.parse(line) as LogLine) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ProxyCommand passed the tunnel's own socket: nothing was read past the answer (no background relay). */
+function expectHandedDirectly(log: LogLine[]): void {
+  expect(log.map((line) => line.msg)).toContain('tunnel handed to ssh (ProxyUseFdpass)');
+  expect(log.filter((line) => line.msg.startsWith('bytes were read past'))).toEqual([]);
+}
 
 /** Node binaries to run `connect --fdpass` with besides this one (colon-separated paths), e.g. other Node majors. */
 const otherNodes = (process.env.BURROW_TEST_NODES ?? '').split(':').filter(Boolean);
@@ -24,10 +56,11 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     const proxy = await track(startConnectProxy({ coalesce: true }));
     const sshd = await track(startSshServer());
     const payload = randomBytes(4 * 1024 * 1024);
-    const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass('-x', proxy.url), command: 'sha256sum', input: payload, env: cleanEnv(), extra: FDPASS });
+    const { result, log } = await withLogFile((logArgs, env) => runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass(logArgs, '-x', proxy.url), command: 'sha256sum', input: payload, env, extra: FDPASS }));
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+    expectHandedDirectly(log);
   });
 
   it('a SOCKS5 proxy that sends the SSH banner in the same write as its reply: not a byte lost (five runs)', async () => {
@@ -35,12 +68,35 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     const sshd = await track(startSshServer());
     const payload = randomBytes(1024 * 1024);
     for (let round = 0; round < 5; round++) {
-      const proxyCommand = fdpass('-x', `socks5h://127.0.0.1:${socks.port}`);
-      const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand, command: 'sha256sum', input: payload, env: cleanEnv(), extra: FDPASS });
+      const proxy = `socks5h://127.0.0.1:${socks.port}`;
+      const { result, log } = await withLogFile((logArgs, env) => runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass(logArgs, '-x', proxy), command: 'sha256sum', input: payload, env, extra: FDPASS }));
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+      // The socket itself went to ssh: the fallback below must not hide a read past the SOCKS reply.
+      expectHandedDirectly(log);
     }
+  });
+
+  it('bytes read past the answer (a proxy that answers ahead of the credentials): a background burrow relays them first', async () => {
+    // The 407's body is read in bulk, and this stand-in sends the 200 and the SSH banner behind it before it has the
+    // credentials: the banner lands in burrow. Without the fallback this failed with "22 bytes were read past".
+    const proxy = await track(startConnectProxy({ answerAhead: true, auth: { user: 'u', password: 'p w' } }));
+    const sshd = await track(startSshServer());
+    const payload = randomBytes(1024 * 1024);
+    const proxyUrl = `http://u:p%%20w@127.0.0.1:${proxy.port}`;
+    const { result, log, text } = await withLogFile((logArgs, env) => runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: fdpass(logArgs, '-x', proxyUrl), command: 'sha256sum', input: payload, env, extra: FDPASS }));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`${sha256(payload)}  -\n`);
+    expect(proxy.requests.map((r) => r.headers['proxy-authorization'] !== undefined)).toEqual([false, true]);
+    const fallback = log.find((line) => line.msg.startsWith('bytes were read past'));
+    expect(fallback?.early_bytes).toBeGreaterThan(0);
+    // The relay ran in another process, which closed the tunnel after the whole payload.
+    const closed = log.find((line) => line.msg === 'tunnel closed');
+    expect(closed?.pid).not.toBe(fallback?.pid);
+    expect(closed?.sent).toBeGreaterThan(payload.length);
+    expect(text).not.toContain('p w');
   });
 
   it('a direct route: the banner the server sends at once stays in the socket for ssh', async () => {
@@ -116,12 +172,24 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     expect(proxy.requests).toHaveLength(0);
   });
 
-  it.skipIf(otherNodes.length === 0)('passes the socket on every Node in BURROW_TEST_NODES', async () => {
+  it.skipIf(otherNodes.length === 0)('on every Node in BURROW_TEST_NODES: the socket itself after a coalesced 200 or SOCKS reply, the fallback relay after a read past', async () => {
     const proxy = await track(startConnectProxy({ coalesce: true }));
+    const socks = await track(startSocks5Server(undefined, {}, { coalesce: true }));
     const sshd = await track(startSshServer());
     for (const node of otherNodes) {
-      const result = await runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: `${node} ${fdpass('-x', proxy.url)}`, command: 'hostname', env: cleanEnv(), extra: FDPASS });
-      expect(`${node}: ${result.stdout.toString()}${result.stderr}`).toBe(`${node}: ran: hostname\n`);
+      // A new proxy for each Node: burrow remembers that a proxy asked for Basic, and sends it at once next time.
+      const ahead = await track(startConnectProxy({ answerAhead: true, auth: { user: 'u', password: 'p' } }));
+      const cases = [
+        { via: proxy.url, fallback: false },
+        { via: `socks5h://127.0.0.1:${socks.port}`, fallback: false },
+        { via: `http://u:p@127.0.0.1:${ahead.port}`, fallback: true },
+      ];
+      for (const { via, fallback } of cases) {
+        const { result, log } = await withLogFile((logArgs, env) => runSsh({ host: '127.0.0.1', port: sshd.port, proxyCommand: `${node} ${fdpass(logArgs, '-x', via)}`, command: 'hostname', env, extra: FDPASS }));
+        expect(`${node} via ${via}: ${result.stdout.toString()}${result.stderr}`).toBe(`${node} via ${via}: ran: hostname\n`);
+        if (fallback) expect(log.find((line) => line.msg.startsWith('bytes were read past'))?.early_bytes).toBeGreaterThan(0);
+        else expectHandedDirectly(log);
+      }
     }
   });
 });

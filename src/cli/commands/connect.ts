@@ -1,9 +1,11 @@
+import type { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { usageError } from '../../errors.ts';
 import type { Log } from '../../log.ts';
 import { dial } from '../../dial/dial.ts';
+import type { RelayInstructions } from '../../relay/background-relay.ts';
 import { formatHops } from '../../route/proxy-url.ts';
-import { relayStdio } from '../../relay/stdio.ts';
+import { relayStdio, type TunnelLabel } from '../../relay/stdio.ts';
 import { formatTarget, makeTarget } from '../../route/target.ts';
 import { COMMON_OPTIONS, logFromOptions, routeAndDialFrom, type CommonValues } from '../options.ts';
 
@@ -28,12 +30,13 @@ export async function runConnect(argv: string[], setLog: (log: Log) => void): Pr
   if (argv[0] === RELAY_FOR_FDPASS) {
     const { relayArguments } = await import('../../relay/background-relay.ts');
     const relay = await relayArguments();
-    return connect(relay.argv, setLog, relay.announceOpen);
+    return connect(relay.argv, setLog, relay);
   }
   return connect(argv, setLog);
 }
 
-async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?: () => void): Promise<number> {
+/** `relay`: this process is the background relay of an fd-passing burrow (src/relay/background-relay.ts). */
+async function connect(argv: string[], setLog: (log: Log) => void, relay?: RelayInstructions): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: CONNECT_OPTIONS, allowPositionals: true, strict: true });
@@ -50,6 +53,11 @@ async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?
   if (parsed.positionals.length !== 2) {
     throw usageError(`connect takes HOST and PORT, got ${parsed.positionals.length} argument(s)`, 'ProxyCommand burrow connect %h %p');
   }
+  if (relay?.inherited) {
+    // The parent dialed and read past the proxy's answer: relay its socket, no route and no proxy of our own.
+    relay.announceOpen();
+    return relayTunnel(relay.inherited.socket, { target: formatTarget(makeTarget(parsed.positionals[0]!, parsed.positionals[1]!)), route: relay.inherited.route }, log);
+  }
   const fdpass = values.fdpass === true ? await import('../../relay/fdpass.ts') : undefined;
   fdpass?.checkFdpassStdout();
   const target = makeTarget(parsed.positionals[0]!, parsed.positionals[1]!);
@@ -63,13 +71,27 @@ async function connect(argv: string[], setLog: (log: Log) => void, announceOpen?
     return relayInBackground(['connect', RELAY_FOR_FDPASS], argv.filter((word) => word !== '--fdpass'), log);
   }
   const connection = await dial(plan, { ...dialOptions, reads: fdpass ? 'bounded' : 'reused' });
+  const label = { target: formatTarget(plan.target), route: formatHops(connection.alternative.hops) };
   if (fdpass) {
-    await fdpass.handOver(connection.stream, log);
-    return 0;
+    const readPast = fdpass.bytesReadPast(connection.stream);
+    if (readPast === undefined) {
+      await fdpass.handOver(connection.stream, log);
+      return 0;
+    }
+    // The target's first bytes are in this process: the socket and those bytes go to a background burrow that
+    // writes them to ssh first and then relays (no byte lost, no failure).
+    log.debug('bytes were read past the proxy\'s answer; a background burrow relays the tunnel', { early_bytes: readPast.readableLength });
+    const { relayInBackground } = await import('../../relay/background-relay.ts');
+    return relayInBackground(['connect', RELAY_FOR_FDPASS], argv.filter((word) => word !== '--fdpass'), log, { socket: readPast, route: label.route });
   }
-  announceOpen?.();
+  relay?.announceOpen();
+  return relayTunnel(connection.stream, label, log);
+}
+
+/** Relays stdin/stdout and the tunnel until both directions end; the exit code for this process. */
+async function relayTunnel(tunnel: Duplex, label: TunnelLabel, log: Log): Promise<number> {
   const started = Date.now();
-  const result = await relayStdio(connection.stream, log, { target: formatTarget(plan.target), route: formatHops(connection.alternative.hops) });
+  const result = await relayStdio(tunnel, log, label);
   log.info('tunnel closed', { sent: result.sent, received: result.received, seconds: (Date.now() - started) / 1000, reason: result.reason });
   if (result.signal && result.signal !== 'SIGHUP') return 128 + (result.signal === 'SIGINT' ? 2 : 15);
   return 0;
