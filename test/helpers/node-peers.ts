@@ -304,15 +304,8 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
     } else {
       await write(client, okHead);
     }
-    if (rest.length) upstream.write(rest);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    upstream.resume();
-    client.resume();
     client.on('error', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    // close() destroys client sockets: the upstream must not stay half-open behind them (a peer's close would wait).
-    client.on('close', () => upstream.destroy());
+    relayBoth(client, upstream, rest);
   };
 
   const answerAhead = async (client: Socket, requestLine: string, rest: Buffer, auth: { user: string; password: string }) => {
@@ -340,17 +333,23 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
       upstream.destroy();
       return;
     }
-    if (end + 4 < head.length) upstream.write(head.subarray(end + 4));
-    client.pipe(upstream);
-    upstream.pipe(client);
-    upstream.resume();
-    client.resume();
-    upstream.on('close', () => client.destroy());
-    client.on('close', () => upstream.destroy());
+    relayBoth(client, upstream, head.subarray(end + 4));
   };
 
   const peer = await listen(server, 'http', options.port ?? 0);
   return Object.assign(peer, { requests });
+}
+
+/** Relays a proxy's client and its upstream both ways, `rest` (what the client sent behind its request) first. */
+function relayBoth(client: Socket, upstream: Socket, rest: Buffer): void {
+  if (rest.length) upstream.write(rest);
+  client.pipe(upstream);
+  upstream.pipe(client);
+  upstream.resume();
+  client.resume();
+  upstream.on('close', () => client.destroy());
+  // close() destroys client sockets: the upstream must not stay half-open behind them (a peer's close would wait).
+  client.on('close', () => upstream.destroy());
 }
 
 export interface SocksServer extends Peer {
