@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { hostNameToAscii } from './host-name.ts';
 import { cidrContains, ipEqual, isLoopbackIp, parseCidr, parseIp, type Cidr } from './ip.ts';
 
 // NO_PROXY with Go's net/http rules (golang.org/x/net/http/httpproxy), the column REFERENCE.md §2 asks for, so that
@@ -19,8 +19,8 @@ type Matcher =
 
 export interface NoProxyList {
   matchers: Matcher[];
-  /** Entries that could not be used, for warnings. */
-  ignored: string[];
+  /** Entries that could not be used, and why, for warnings. */
+  ignored: Array<{ entry: string; why: 'no host' | 'not a host name' }>;
 }
 
 export function parseNoProxy(text: string | undefined): NoProxyList {
@@ -40,7 +40,7 @@ export function parseNoProxy(text: string | undefined): NoProxyList {
     let host = split ? split.host : entry;
     const port = split ? split.port : '';
     if (split && host === '') {
-      list.ignored.push(raw.trim());
+      list.ignored.push({ entry: raw.trim(), why: 'no host' });
       continue;
     }
     // Like Go, brackets come off only in the host:port form; a bare "[::1]" is no IP entry.
@@ -51,12 +51,19 @@ export function parseNoProxy(text: string | undefined): NoProxyList {
       continue;
     }
     if (host === '') {
-      list.ignored.push(raw.trim());
+      list.ignored.push({ entry: raw.trim(), why: 'no host' });
       continue;
     }
     if (host.startsWith('*.')) host = host.slice(1);
     const matchBare = !host.startsWith('.');
-    const suffix = toAscii(matchBare ? `.${host}` : host);
+    // A name that does not convert (no IDNA form, URL syntax, an empty label) is ignored, never kept as written:
+    // it must not match anything by accident.
+    const name = hostNameToAscii(matchBare ? host : host.slice(1));
+    if (name === undefined) {
+      list.ignored.push({ entry: raw.trim(), why: 'not a host name' });
+      continue;
+    }
+    const suffix = `.${name}`;
     list.matchers.push({ kind: 'domain', entry, suffix, matchBare, port });
   }
   return list;
@@ -64,9 +71,11 @@ export function parseNoProxy(text: string | undefined): NoProxyList {
 
 /** The NO_PROXY entry that sends host:port direct, or undefined when none does. */
 export function matchNoProxy(list: NoProxyList, host: string, port: number): string | undefined {
-  const name = toAscii(host.trim().toLowerCase());
+  const lower = host.trim().toLowerCase();
+  // A host that is no name (nor IP) matches no name entry; "*", CIDR and IP entries still apply as they would.
+  const name = hostNameToAscii(lower);
   const portText = String(port);
-  const ip = parseIp(name);
+  const ip = parseIp(name ?? lower);
   for (const matcher of list.matchers) {
     switch (matcher.kind) {
       case 'all':
@@ -80,7 +89,7 @@ export function matchNoProxy(list: NoProxyList, host: string, port: number): str
       case 'domain':
         // Name entries never match IP literals (Go since x/net 0.36, CVE-2025-22870: "::1%.corp.example" is an
         // address with a zone, not a host in corp.example).
-        if (ip) break;
+        if (ip || name === undefined) break;
         if (name.endsWith(matcher.suffix) || (matcher.matchBare && name === matcher.suffix.slice(1))) {
           if (matcher.port === '' || matcher.port === portText) return matcher.entry;
         }
@@ -108,9 +117,4 @@ function splitHostPort(entry: string): { host: string; port: string } | undefine
   const colon = entry.lastIndexOf(':');
   if (colon < 0 || entry.indexOf(':') !== colon) return undefined;
   return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
-}
-
-function toAscii(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(name) ? name : domainToASCII(name) || name;
 }

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { usageError } from '../errors.ts';
 import { registerSecret } from '../secrets.ts';
-import { formatHostPort } from './target.ts';
+import { hostNameToAscii } from './host-name.ts';
+import { formatHostPort, printable } from './target.ts';
 
 export const PROXY_SCHEMES = ['http', 'https', 'socks4', 'socks4a', 'socks5', 'socks5h'] as const;
 export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
@@ -53,7 +53,16 @@ export function parseProxyUrl(input: string, origin = 'proxy URL'): ProxyEndpoin
   let host = url.hostname;
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') throw usageError(`${origin} "${withoutUserinfo(text)}" has no host`);
-  if (isIP(host) === 0) host = domainToASCII(host) || host;
+  if (isIP(host) === 0) {
+    // socks URLs keep their host as written, percent-encoded (WHATWG: an opaque host); http(s) ones are already
+    // decoded and in IDNA form. Either way the name must convert: a proxy that cannot be named is a usage error.
+    const written = decodedOrUndefined(host);
+    const name = written === undefined ? undefined : hostNameToAscii(written);
+    if (name === undefined) {
+      throw usageError(`${origin} has the host "${printable(written ?? host)}", which is not a valid host name`, 'a host name is letters, digits, "-" and "." (Unicode letters are converted to IDNA); an IPv6 address goes in brackets, e.g. http://[fd00::1]:3128');
+    }
+    host = name;
+  }
   const port = url.port === '' ? DEFAULT_PORTS[scheme] : Number(url.port);
   if (port < 1 || port > 65535) throw usageError(`${origin} has port ${url.port}, outside 1-65535`);
 
@@ -65,6 +74,14 @@ export function parseProxyUrl(input: string, origin = 'proxy URL'): ProxyEndpoin
     registerSecret(url.password);
   }
   return endpoint;
+}
+
+function decodedOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function isProxyScheme(value: string): value is ProxyScheme {

@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { hostNameToAscii } from './host-name.ts';
 import { cidrContains, ipEqual, parseCidr, parseIp, type Cidr } from './ip.ts';
 import type { ProxyEndpoint } from './proxy-url.ts';
 import type { Target } from './target.ts';
@@ -59,13 +59,20 @@ export function parseHostPattern(input: string): HostPattern | string {
   if (/[\s/\\@#]/.test(text) || text.includes(':')) return `"${text}" is not a host name, glob, IP address or CIDR range`;
   const lower = text.toLowerCase();
   if (/[*?]/.test(lower)) {
-    const source = lower
+    // A glob's labels without "*" or "?" take their IDNA form like a name's; one with them must be ASCII already.
+    const labels = lower.split('.').map((label) => (/[*?]/.test(label) ? (/^[\u0000-\u007f]*$/.test(label) ? label : undefined) : label === '' ? label : hostNameToAscii(label)));
+    if (labels.some((label) => label === undefined)) return `"${text}" is not a valid host name glob (a label with * or ? must be ASCII; other labels valid names)`;
+    const source = labels
+      .join('.')
       .split('')
       .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
       .join('');
     return { kind: 'glob', text, regex: new RegExp(`^${source}$`) };
   }
-  return { kind: 'exact', text, name: domainToASCII(lower) || lower };
+  const name = hostNameToAscii(lower);
+  if (name === undefined) return `"${text}" is not a valid host name (letters, digits, "-", "_" and "."; Unicode letters are converted to IDNA)`;
+  // Targets are compared without a trailing dot (matchHost): so is the name.
+  return { kind: 'exact', text, name: name.replace(/\.$/, '') };
 }
 
 export function parsePortList(items: Array<string | number>): PortRange[] | string {

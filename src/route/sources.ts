@@ -340,7 +340,9 @@ export function noProxyRule(name: NoProxyName, value: string): NoProxyRule {
 
 function noProxyExemption(rule: NoProxyRule | undefined, target: Target, walk: Walk, { warn = true }: { warn?: boolean } = {}): RouteAlternative | undefined {
   if (!rule) return undefined;
-  if (warn) for (const ignored of rule.list.ignored) walk.warnings.push(`${rule.name.name} entry "${ignored}" has no host and is ignored`);
+  if (warn) {
+    for (const { entry, why } of rule.list.ignored) walk.warnings.push(`${rule.name.name} entry "${printable(entry)}" ${why === 'no host' ? 'has no host' : 'is not a valid host name'} and is ignored`);
+  }
   const entry = matchNoProxy(rule.list, target.host, target.port);
   if (entry === undefined) return undefined;
   return { hops: [], source: { kind: 'no-proxy', list: rule.name }, reason: `${formatTarget(target)} matches "${entry}" in ${rule.name.name}` };

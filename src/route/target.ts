@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { usageError } from '../errors.ts';
+import { hostNameToAscii } from './host-name.ts';
 
 /** Where the user wants to go. `host` is a name or an IP literal without brackets. */
 export interface Target {
@@ -35,12 +35,13 @@ export function validateHost(raw: string): string {
 
 /**
  * A host name as it goes on the wire: names with non-ASCII letters in their IDNA (punycode) form, as Go's net/http
- * and curl send them (`bücher.example` -> `xn--bcher-kva.example`); a name that does not convert (UTS #46) is refused.
+ * and curl send them (`bücher.example` -> `xn--bcher-kva.example`, host-name.ts); a name that does not convert
+ * (UTS #46) is refused. ASCII names pass as they are (validateHost has checked them).
  */
 export function asciiHostName(host: string): string {
   if (/^[\u0000-\u007f]*$/.test(host)) return host;
-  const ascii = domainToASCII(host);
-  if (ascii === '') throw usageError(`the host name "${printable(host)}" is not a valid international domain name (it has no IDNA form)`);
+  const ascii = hostNameToAscii(host);
+  if (ascii === undefined) throw usageError(`the host name "${printable(host)}" is not a valid international domain name (it has no IDNA form)`);
   return ascii;
 }
 

@@ -2,7 +2,7 @@
 // CONNECT line and Host header, and in a SOCKS5 request; a name without an IDNA form is refused before any dial.
 import { describe, expect, it } from 'vitest';
 import { startConnectProxy, startSocks5Server } from '../helpers/node-peers.ts';
-import { runBurrow } from '../helpers/run-burrow.ts';
+import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
 const track = trackPeers();
@@ -27,5 +27,16 @@ describe('international host names', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^burrow: the host name "xn--ä\.example" is not a valid international domain name/);
     expect(proxy.connections).toBe(0);
+  });
+
+  it('a proxy URL whose host is not a name is a usage error naming it (exit 2); such a NO_PROXY entry is a warning', async () => {
+    const bad = await runBurrow(['route', '-x', 'socks5://xn--ä.example:1080', 'h.example', '22'], { input: '' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^burrow: --proxy has the host "xn--ä\.example", which is not a valid host name; hint: /);
+    const route = await runBurrow(['route', '--json', 'xn--bcher-kva.example', '22'], { env: cleanEnv({ HTTPS_PROXY: 'http://p.corp:3128', NO_PROXY: 'xn--ä.example,a..b' }), input: '' });
+    expect(route.code).toBe(0);
+    const plan = JSON.parse(route.stdout.toString()) as { plan: Array<{ source: string }>; warnings: string[] };
+    expect(plan.plan.map((p) => p.source)).toEqual(['HTTPS_PROXY']);
+    expect(plan.warnings).toEqual(['NO_PROXY entry "xn--ä.example" is not a valid host name and is ignored', 'NO_PROXY entry "a..b" is not a valid host name and is ignored']);
   });
 });
