@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BurrowError } from '../../src/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 import { parseConfig } from '../../src/route/config.ts';
 import { hostNameToAscii } from '../../src/route/host-name.ts';
 import { matchNoProxy, parseNoProxy } from '../../src/route/no-proxy.ts';
@@ -78,15 +78,6 @@ describe('hostNameToAscii', () => {
   });
 });
 
-function thrown(fn: () => unknown): BurrowError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BurrowError);
-    return error as BurrowError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('a proxy URL: the host must be a name (or an IP), else a usage error naming it', () => {
   it.each([

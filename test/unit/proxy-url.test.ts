@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BurrowError } from '../../src/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 import { displayProxy, parseProxyUrl, type ProxyEndpoint } from '../../src/route/proxy-url.ts';
 
-function thrown(fn: () => unknown): BurrowError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BurrowError);
-    return error as BurrowError;
-  }
-  throw new Error('expected a BurrowError, nothing was thrown');
-}
 
 // Each row: the text, the endpoint parseProxyUrl must return, and how displayProxy shows it.
 type Row = [text: string, endpoint: ProxyEndpoint, display: string];

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BurrowError } from '../../src/errors.ts';
+import { thrown } from '../helpers/thrown.ts';
 import { formatHostPort, makeTarget, parsePort, validateHost, parseHostPort } from '../../src/route/target.ts';
 
-function thrown(fn: () => unknown): BurrowError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BurrowError);
-    return error as BurrowError;
-  }
-  throw new Error('expected a BurrowError, nothing was thrown');
-}
 
 // Host names end up in `CONNECT host:port HTTP/1.1` and `Host:`: anything that could split or bend that line
 // must be refused before it reaches the wire (REFERENCE.md §3).
