@@ -26,9 +26,11 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   // Nor the desktop's proxy settings (GNOME, KDE, macOS, Windows): tests of those turn them back on.
   delete env.XDG_CURRENT_DESKTOP;
   env.BURROW_SYSTEM_PROXY = 'off';
-  // Nor what burrow remembered between runs (PAC answers, tsh probes) in ~/.cache, or in an earlier test run: one
-  // fresh state directory per test process.
-  env.XDG_CACHE_HOME = testCacheHome();
+  // Nor what burrow remembered between runs (PAC answers, tsh probes, dead proxies, schemes a proxy asked for) in
+  // ~/.cache, in an earlier test run, or in an earlier test of this process (a peer may get a port an earlier test's
+  // peer had): a fresh state directory per environment. A test whose runs share memory uses one env for them, or
+  // sets XDG_CACHE_HOME itself.
+  env.XDG_CACHE_HOME = mkdtempSync(join(testCacheHome(), 'state-'));
   env.HOME = testHome();
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
@@ -53,6 +55,7 @@ function testHome(): string {
   return home;
 }
 
+/** The parent of this process's state directories. */
 let cacheHome: string | undefined;
 function testCacheHome(): string {
   cacheHome ??= processTempDir('burrow-tests-cache-');

@@ -10,8 +10,11 @@ export interface ForwardProcess {
   /** One per listener, in the order -L..., -D..., --http... */
   ports: number[];
   stderr(): string;
-  /** Resolves when stderr matches (bounded); returns the text. */
-  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves when stderr matches (bounded, polled); returns the text. `from` (a length of stderr() taken before the
+   * action) looks only at what came after it, so that an earlier test's line cannot satisfy a later test's wait.
+   */
+  waitForStderr(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** Sends `signal` (default SIGTERM) and waits for the exit (SIGKILL after `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exited(): boolean;
@@ -64,13 +67,13 @@ export async function startForward(
       clearTimeout(timer);
       return result;
     },
-    waitForStderr: async (pattern, timeoutMs = 10_000) => {
+    waitForStderr: async (pattern, timeoutMs = 10_000, from = 0) => {
       const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(stderr)) {
-        if (Date.now() > deadline) throw new Error(`stderr did not match ${pattern} in time:\n${stderr}`);
+      while (!pattern.test(stderr.slice(from))) {
+        if (Date.now() > deadline) throw new Error(`stderr did not match ${pattern} in time:\n${stderr.slice(from)}`);
         await new Promise((r) => setTimeout(r, 25));
       }
-      return stderr;
+      return stderr.slice(from);
     },
     stop: async (signal = 'SIGTERM', timeoutMs = 15_000) => {
       if (exit) return exit;

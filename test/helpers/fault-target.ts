@@ -2,7 +2,8 @@
 // connection gets the same behaviour:
 // - 'close':  accept and close at once, without a byte (sshd under MaxStartups, a firewall, a Teleport proxy refusing you)
 // - 'banner-then-fin': send a banner, then FIN, and keep reading (half-close: the client may still send)
-// - 'banner-then-reset': send a banner, then reset the connection (RST)
+// - 'banner-then-reset': send a banner, then reset the connection (RST) when the client's first bytes arrive: the
+//   test says when (it writes once it has seen the banner), so the tunnel is established for certain, without a pause
 // - 'stream': send a banner, then data without end until the client goes away (a download)
 // - 'sink':   send a banner, then read and count everything, never answering (an upload)
 import net, { type Server, type Socket } from 'node:net';
@@ -39,7 +40,8 @@ export async function startFaultTarget(mode: FaultMode): Promise<FaultTarget> {
         socket.end(FAULT_BANNER);
         break;
       case 'banner-then-reset':
-        socket.write(FAULT_BANNER, () => setTimeout(() => socket.resetAndDestroy(), 50));
+        socket.write(FAULT_BANNER);
+        socket.once('data', () => socket.resetAndDestroy());
         break;
       case 'stream': {
         socket.write(FAULT_BANNER);

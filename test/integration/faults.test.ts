@@ -61,6 +61,8 @@ describe('burrow connect with pipes, direct', () => {
   it('a target that resets the tunnel: exit 6 with the one-line message', async () => {
     const t = await target('banner-then-reset');
     const run = await piped(directArgs(t));
+    await run.waitFor('the banner', isOut, NO_HANG_MS);
+    run.send('write reset now');
     const exit = await run.exited(NO_HANG_MS);
     expect(exit.code).toBe(6);
     expect(exit.stderr).toMatch(/^burrow: the tunnel to 127\.0\.0\.1:\d+ \(direct\) broke after it was established: ECONNRESET .*; hint: /);

@@ -1,9 +1,8 @@
 // The local proxies of `burrow forward`: -D (SOCKS5, SOCKS4/4a) and --http (CONNECT, absolute-form plain HTTP),
 // against Node peers, plus hostile and broken input. Each case checks the protocol-correct refusal on the wire and
 // that the process keeps serving afterwards.
-import { once } from 'node:events';
 import { SocksClient } from 'socks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectLocal, exchange, readBytes, startForward, type ForwardProcess } from '../helpers/burrow-forward.ts';
 import { startConnectProxy, startEchoServer, startForwardProxy, startHttpServer, type ConnectProxy, type HttpPeer, type Peer } from '../helpers/node-peers.ts';
 import { cleanEnv } from '../helpers/run-burrow.ts';
@@ -43,6 +42,18 @@ afterAll(async () => {
   await Promise.all([echo, web, refusing, upstreamHttp].filter(Boolean).map((p) => p.close()));
 });
 
+// The processes are shared, so every test leaves them serving: checked after each one (not once at the end, which
+// would pass only when run after all the others, and would not say which test broke them).
+afterEach(async () => {
+  for (const f of [open, authed, viaRefusing, viaUpstream]) expect(f.exited()).toBe(false);
+  const socket = await socksTo(socksPort(open), { host: '127.0.0.1', port: echo.port });
+  expect((await exchange(socket, 'alive\n')).data.toString()).toBe('alive\n');
+  const client = await connectLocal(httpPort(open));
+  client.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`);
+  expect((await readBytes(client, 39)).toString()).toBe('HTTP/1.1 200 Connection established\r\n\r\n');
+  client.destroy();
+});
+
 const socksPort = (f: ForwardProcess) => f.ports[0]!;
 const httpPort = (f: ForwardProcess) => f.ports[f.ports.length - 1]!;
 
@@ -56,7 +67,6 @@ async function socksTo(port: number, destination: { host: string; port: number }
   return socket;
 }
 
-/** Sends raw bytes, then reads until the server closes (bounded). */
 /**
  * Sends raw bytes to a local listener and returns everything it answered. Every exchange here must be ended by the
  * listener itself (an answer, then a close): one that burrow leaves hanging fails the test instead of passing with
@@ -84,6 +94,7 @@ describe('-D: the local SOCKS proxy', () => {
   });
 
   it('with --auth: takes the right user/password and refuses the rest', async () => {
+    const mark = authed.stderr().length;
     const socket = await socksTo(socksPort(authed), { host: '127.0.0.1', port: echo.port }, 5, { userId: USER, password: PASSWORD });
     expect((await exchange(socket, 'authed\n')).data.toString()).toBe('authed\n');
     await expect(socksTo(socksPort(authed), { host: '127.0.0.1', port: echo.port }, 5, { userId: USER, password: 'wrong' })).rejects.toThrow(/auth/i);
@@ -94,17 +105,18 @@ describe('-D: the local SOCKS proxy', () => {
     expect([...(await raw(socksPort(authed), Buffer.from([5, 1, 0])))]).toEqual([5, 0xff]);
     // SOCKS4 cannot carry a password: rejected.
     expect([...(await raw(socksPort(authed), Buffer.from([4, 1, 0, 22, 127, 0, 0, 1, 0])))]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
-    await authed.waitForStderr(/SOCKS5 authentication failed for user "local"/);
+    await authed.waitForStderr(/SOCKS5 authentication failed for user "local"/, undefined, mark);
     expect(authed.stderr()).not.toContain(PASSWORD);
   });
 
   it('answers a failed dial with the matching reply code and keeps serving', async () => {
     const request = (port: number) => Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 0xff]);
+    const mark = viaRefusing.stderr().length;
     // Direct to a closed port: "connection refused" (5).
     expect([...(await raw(socksPort(open), request(closedPort)))]).toEqual([5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
     // Through a proxy that answers 403: "not allowed by ruleset" (2).
     expect([...(await raw(socksPort(viaRefusing), request(echo.port)))]).toEqual([5, 0, 5, 2, 0, 1, 0, 0, 0, 0, 0, 0]);
-    await viaRefusing.waitForStderr(/failed: .*403 Forbidden/);
+    await viaRefusing.waitForStderr(/failed: .*403 Forbidden/, undefined, mark);
     // SOCKS4: rejected (0x5b).
     expect([...(await raw(socksPort(open), Buffer.from([4, 1, closedPort >> 8, closedPort & 0xff, 127, 0, 0, 1, 0])))]).toEqual([0, 0x5b, 0, 0, 0, 0, 0, 0]);
     const socket = await socksTo(socksPort(open), { host: '127.0.0.1', port: echo.port });
@@ -192,10 +204,11 @@ describe('bad input never crashes the local proxies', () => {
   });
 
   it('drops a client that starts a handshake and goes quiet (--handshake-timeout)', async () => {
+    const mark = open.stderr().length;
     const socket = await connectLocal(socksPort(open));
     const { how } = await exchange(socket, Buffer.from([5, 1]), { keepOpen: true, timeoutMs: 10_000 });
     expect(how).not.toBe('timeout');
-    await open.waitForStderr(/no complete request within 1 s/);
+    await open.waitForStderr(/no complete request within 1 s/, undefined, mark);
   });
 
   it.each([
@@ -218,13 +231,4 @@ describe('bad input never crashes the local proxies', () => {
     expect((await raw(socksPort(open), 'GET http://x/ HTTP/1.1\r\n\r\n')).toString()).toMatch(/^HTTP\/1\.1 400 [^]*is a SOCKS proxy/);
   });
 
-  it('after all that, every listener still serves', async () => {
-    for (const f of [open, authed, viaRefusing, viaUpstream]) expect(f.exited()).toBe(false);
-    const socket = await socksTo(socksPort(open), { host: '127.0.0.1', port: echo.port });
-    expect((await exchange(socket, 'alive\n')).data.toString()).toBe('alive\n');
-    const client = await connectLocal(httpPort(open));
-    client.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`);
-    await once(client, 'data');
-    client.destroy();
-  });
 });

@@ -73,6 +73,8 @@ describe.skipIf(skipReason)(`burrow connect with pipes behind real proxies${skip
       it(`a target that resets: ${RESETS_ON_TARGET_RESET.has(name) ? 'the proxy resets too: exit 6 at once' : 'the proxy closes (FIN): EOF at once, exit 6 at the next write'}`, async () => {
         const [p, t] = await Promise.all([proxy(name), target('banner-then-reset')]);
         const run = await through(p, t);
+        await run.waitFor('the banner', isOut, NO_HANG_MS);
+        run.send('write reset now');
         await run.waitFor('EOF on the stdout pipe', isEof, NO_HANG_MS);
         if (!RESETS_ON_TARGET_RESET.has(name)) run.send('write-bytes 4000000');
         const exit = await run.exited(NO_HANG_MS);
