@@ -49,9 +49,10 @@ export async function loadPacUrl(location: string, timeoutMs: number, env: Env, 
   const validators: PacValidators = kept ? { ...(kept.headers.etag !== undefined ? { etag: kept.headers.etag } : {}), ...(kept.headers['last-modified'] !== undefined ? { lastModified: kept.headers['last-modified'] } : {}) } : {};
   const response = await fetchPac(location, timeoutMs, env, validators);
   const at = now();
-  // A 304 comes only to a conditional request, which only a kept copy makes.
+  // A 304 comes only to a conditional request, which only a kept copy makes. Its headers update the kept ones
+  // (RFC 9111 §4.3.4), but for Date, which belongs to one response: the old one would stretch an Expires.
   const text = response.status === 200 ? response.text : kept!.text;
-  const headers = response.status === 200 ? keptHeaders(response.headers) : { ...kept!.headers, ...keptHeaders(response.headers) };
+  const headers = response.status === 200 ? keptHeaders(response.headers) : { ...kept!.headers, date: undefined, ...keptHeaders(response.headers) };
   const how = response.status === 200 ? 'fetched' : 'revalidated';
   const freshness = pacFreshness({ ...headers, ...(response.headers.age !== undefined ? { age: response.headers.age } : {}) }, at);
   if (!freshness.keep) {

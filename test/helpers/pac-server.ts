@@ -13,6 +13,8 @@ export interface PacReply {
   status?: number;
   headers?: Record<string, string>;
   body?: string;
+  /** false: no Date header (Node adds one by default, as servers must). */
+  sendDate?: boolean;
 }
 
 export interface PacServer extends Peer {
@@ -27,6 +29,7 @@ export async function startPacServer(respond: (request: PacRequest) => PacReply 
     requests.push(request);
     const reply = respond(request);
     if (reply === 'hang') return;
+    res.sendDate = reply.sendDate ?? true;
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/x-ns-proxy-autoconfig', ...reply.headers }).end(reply.body);
   });
   const peer = await listen(server, 'http');

@@ -110,6 +110,24 @@ describe('a PAC URL kept with its HTTP validators', () => {
     expect(second.hops).toEqual(['http://proxy-a.example:3128']);
   });
 
+  it('a 304 updates the kept headers, but its missing Date is not the old one (which would stretch an Expires)', async () => {
+    const now = Date.now();
+    const server = await track(
+      startPacServer(({ headers }): PacReply =>
+        headers['if-none-match'] === '"v1"'
+          ? // A 304 without Date and with a new Expires, 30 minutes from now.
+            { status: 304, sendDate: false, headers: { etag: '"v1"', expires: new Date(now + 30 * 60_000).toUTCString() } }
+          : { headers: { etag: '"v1"', date: new Date(now - 2 * 3600_000).toUTCString(), expires: new Date(now - 2 * 3600_000).toUTCString() }, body: pacFor('proxy-a.example:3128') },
+      ),
+    );
+    const cache = newCache();
+    await route(`${server.url}/proxy.pac`, cache);
+    const { script } = (await route(`${server.url}/proxy.pac`, cache)).pac;
+    expect(script?.how).toBe('revalidated');
+    // Fresh until the new Expires (not 2.5 h: new Expires minus the first response's Date).
+    expect(Math.abs(Date.parse(script!.fresh_until!) - (now + 30 * 60_000))).toBeLessThan(2000);
+  });
+
   it('no-store: never kept, each run fetches it whole', async () => {
     const server = await track(startPacServer(() => ({ headers: { 'cache-control': 'no-store, max-age=600', etag: '"x"' }, body: pacFor('proxy-a.example:3128') })));
     const cache = newCache();
