@@ -29,6 +29,13 @@ export const isOut = (e: PipeEvent): e is Extract<PipeEvent, { ev: 'out' }> => e
 export const isEof = (e: PipeEvent): e is Extract<PipeEvent, { ev: 'eof' }> => e.ev === 'eof';
 export const isExit = (e: PipeEvent): e is Extract<PipeEvent, { ev: 'exit' }> => e.ev === 'exit';
 
+/**
+ * How long a case that should end in a blink gets before it counts as hung. A bound, not a speed check: on a loaded
+ * 2-core machine (the full suite in parallel, other runs beside it) a burrow start and a handshake took over 2 s, so
+ * 5 s was too close. A case that must be faster than some timeout of burrow's sets that timeout well above this.
+ */
+export const NO_HANG_MS = 20_000;
+
 export function runPiped(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): PipedBurrow {
   const harness = spawn('python3', [HARNESS, BURROW, ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const events: PipeEvent[] = [];

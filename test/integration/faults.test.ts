@@ -14,12 +14,10 @@ import { startBlackHole } from '../helpers/doctor-peers.ts';
 import { FAULT_BANNER, startFaultTarget, type FaultMode, type FaultTarget } from '../helpers/fault-target.ts';
 import { listen, type Peer } from '../helpers/node-peers.ts';
 import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
-import { isEof, isOut, runPiped, type PipedBurrow } from '../helpers/pipe-run.ts';
+import { isEof, isOut, NO_HANG_MS, runPiped, type PipedBurrow } from '../helpers/pipe-run.ts';
 import { BURROW } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
-/** No hang: a case that should end in a blink gets this long before it counts as hung. */
-const NO_HANG_MS = 5000;
 
 const track = trackPeers();
 const target = (mode: FaultMode): Promise<FaultTarget> => track(startFaultTarget(mode));
@@ -126,7 +124,7 @@ describe('burrow connect with pipes, proxies that fail before the tunnel opens',
     it(`a ${scheme} proxy that closes instead of answering: exit 3 at once, named like HTTP's`, async () => {
       const proxy = await startScriptedProxy((socket) => socket.end());
       // An address, not a name: socks4 and socks5 resolve locally first.
-      const run = await piped(['connect', '127.0.0.1', '22', '-x', `${scheme}://127.0.0.1:${proxy.port}`, '--connect-timeout', '20']);
+      const run = await piped(['connect', '127.0.0.1', '22', '-x', `${scheme}://127.0.0.1:${proxy.port}`, '--connect-timeout', '60']);
       const exit = await run.exited(NO_HANG_MS);
       expect(exit.code).toBe(3);
       expect(exit.stderr).toMatch(new RegExp(`^burrow: the SOCKS proxy ${scheme}://127\\.0\\.0\\.1:\\d+ closed the connection before answering CONNECT 127\\.0\\.0\\.1:22; hint: `));
@@ -142,7 +140,7 @@ describe('failover past a SOCKS proxy that closes', () => {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `proxies:\n  closer: socks5h://127.0.0.1:${closer.port}\nrules:\n  - hosts: [127.0.0.1]\n    via: [closer, direct]\n`);
     const started = Date.now();
-    const run = await piped(['connect', t.host, String(t.port), '--config', config, '--alternative-timeout', '20', '-v']);
+    const run = await piped(['connect', t.host, String(t.port), '--config', config, '--alternative-timeout', '60', '-v']);
     await run.waitFor('the banner through the direct route', isOut, NO_HANG_MS);
     expect(Date.now() - started).toBeLessThan(NO_HANG_MS);
     run.send('close-stdin');

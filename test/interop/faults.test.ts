@@ -17,12 +17,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { startFaultTarget, type FaultMode, type FaultTarget } from '../helpers/fault-target.ts';
 import { runSsh } from '../helpers/openssh-client.ts';
-import { isEof, isOut, runPiped, type PipedBurrow } from '../helpers/pipe-run.ts';
+import { isEof, isOut, NO_HANG_MS, runPiped, type PipedBurrow } from '../helpers/pipe-run.ts';
 import { startDante, startMicrosocks, startSquid, startTinyproxy, whyCannotRun, type Peer } from '../helpers/real-peers.ts';
 import { BURROW } from '../helpers/run-burrow.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
 
-const NO_HANG_MS = 5000;
 
 const skipReason = whyCannotRun('squid', 'danted', 'microsocks', 'tinyproxy', 'ssh', 'python3');
 const PROXIES: Record<string, () => Promise<Peer>> = {
