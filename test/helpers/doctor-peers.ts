@@ -1,11 +1,12 @@
 // Peers for the doctor tests, on 127.0.0.1 only: a CA with a chosen name, a plain-HTTP forward proxy (absolute-form
 // GET, for --http-check), an SSH server whose host key the test knows, and a black hole (accepts, never answers).
-import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import ssh2 from 'ssh2';
 import { generateHostKey, listen as listenPeer, type Peer } from './node-peers.ts';
 import { makeTestCa, type TestCa } from './tls-proxy.ts';
+
+export { closedPort } from '../../peers/net.ts';
 
 /** A test CA with a name of the test's choosing (a corporate inspection CA, say): tls-proxy.ts makes it. */
 export type NamedCa = TestCa;
@@ -54,12 +55,3 @@ export function startBlackHole(): Promise<Peer> {
   return listenPeer(createServer(() => {}), 'tcp');
 }
 
-/** A port on 127.0.0.1 where nothing listens (bound then closed). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -10,7 +10,7 @@ export { DANTE_PASSWORD, DANTE_USER, danteUserExists, startDante, type DanteOpti
 export { cleanEnv } from '../../peers/env.ts';
 export { haveKerberosModule, KDC_REALM, startKdc, type KdcPeer } from '../../peers/kdc.ts';
 export { MICROSOCKS_PASSWORD, MICROSOCKS_USER, startMicrosocks, type MicrosocksOptions } from '../../peers/microsocks.ts';
-export { canConnect, freePort, LOOPBACK } from '../../peers/net.ts';
+export { canConnect, closedPort, freePort, LOOPBACK } from '../../peers/net.ts';
 export { run, type RunOptions, type RunResult } from '../../peers/run.ts';
 export { shellQuote } from '../../peers/shell.ts';
 export { runScp, runSsh, sshBaseOptions, type SshOptions } from '../../peers/ssh-client.ts';

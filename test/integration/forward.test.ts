@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectLocal, echoOnce, exchange, startForward, type ForwardProcess } from '../helpers/burrow-forward.ts';
 import { startConnectProxy, startDigestServer, startEchoServer, type Peer } from '../helpers/node-peers.ts';
+import { closedPort } from '../helpers/doctor-peers.ts';
 import { cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 
 const peers: Peer[] = [];
@@ -60,8 +61,9 @@ describe('burrow forward -L', () => {
 
   it('closes the open tunnels with a logged reason when the proxy dies, keeps listening, and works again once it is back', async () => {
     const echo = await track(startEchoServer());
-    let proxy = await startConnectProxy();
-    const proxyPort = proxy.port;
+    // A port no listen(0) elsewhere can take while the proxy is down (the refusal below counts on it).
+    const proxyPort = await closedPort();
+    let proxy = await startConnectProxy({ port: proxyPort });
     const fwd = await forward(['-v', '-x', proxy.url, '-L', `0:127.0.0.1:${echo.port}`]);
     const port = fwd.ports[0]!;
 

@@ -20,7 +20,7 @@ import {
   SQUID_USER,
   cleanEnv,
   danteUserExists,
-  freePort,
+  closedPort,
   makeTempDir,
   replyFor,
   run,
@@ -361,7 +361,7 @@ describe.skipIf(skipReason !== undefined)(title('burrow connect through real pro
     });
 
     it('a proxy that does not listen: exit 5 and stderr names it', async () => {
-      const port = await freePort();
+      const port = await closedPort();
       const result = await burrow(['connect', '127.0.0.1', String(sshd.port), '-x', `http://127.0.0.1:${port}`, '--connect-timeout', '5'], { env: { HOME: home } });
       expect(result.code, context(result)).toBe(5);
       expect(result.stdout).toBe('');

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
-  freePort,
+  closedPort,
   makeTempDir,
   runSsh,
   shellQuote,
@@ -65,7 +65,7 @@ describe.skipIf(skipReason !== undefined)(title('PAC failover and config rules w
     blackHole.listen(0, '127.0.0.1');
     await once(blackHole, 'listening');
     blackHolePort = (blackHole.address() as AddressInfo).port;
-    refusedPort = await freePort();
+    refusedPort = await closedPort();
     work = makeTempDir('pac-config-work');
     home = join(work, 'home');
     mkdirSync(home);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startForward, type ForwardProcess } from '../helpers/burrow-forward.ts';
-import { SQUID_PASSWORD, SQUID_USER, cleanEnv, findBinary, freePort, makeTempDir, run, startSquid, whyCannotRun, type SquidPeer } from '../helpers/real-peers.ts';
+import { SQUID_PASSWORD, SQUID_USER, cleanEnv, findBinary, closedPort, makeTempDir, run, startSquid, whyCannotRun, type SquidPeer } from '../helpers/real-peers.ts';
 
 const BURROW = fileURLToPath(new URL('../../bin/burrow', import.meta.url));
 const WEB_NAME = 'web.burrow.test';
@@ -34,7 +34,7 @@ describe.skipIf(skipReason !== undefined)(`plain http:// through dial() and real
       startSquid({ auth: true, authSchemes: ['digest'], hosts, plainHttp: true }),
       startSquid({ hosts, plainHttp: true }),
     ]);
-    const dead = await freePort(); // nothing listens there: the first PAC proxy refuses the connection
+    const dead = await closedPort(); // nothing listens there: the first PAC proxy refuses the connection
     pacFile = join(makeTempDir('plain-http-pac'), 'proxy.pac');
     writeFileSync(pacFile, `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${dead}; PROXY 127.0.0.1:${openSquid.port}"; }\n`);
   });

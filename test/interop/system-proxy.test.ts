@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../peers/run.ts';
 import { desktopEnv, HAVE_GSETTINGS, setGnomeSettings, writeKioslaverc } from '../helpers/desktop-settings.ts';
-import { cleanEnv, freePort, makeTempDir, runSsh, shellQuote, startSquid, startSshd, whyCannotRun, type SquidPeer, type SshdPeer } from '../helpers/real-peers.ts';
+import { cleanEnv, closedPort, makeTempDir, runSsh, shellQuote, startSquid, startSshd, whyCannotRun, type SquidPeer, type SshdPeer } from '../helpers/real-peers.ts';
 import { loopbackNameFromHosts } from '../helpers/wrap-peers.ts';
 
 const BURROW = fileURLToPath(new URL('../../bin/burrow', import.meta.url));
@@ -63,7 +63,7 @@ describe.skipIf(skipReason !== undefined)(`desktop proxy settings route ssh thro
     expect(connects(LOCAL!.name)).toBe(0);
 
     // A proxy variable keeps winning over the desktop: here a dead one, so ssh fails and says which.
-    const dead = await freePort();
+    const dead = await closedPort();
     const withVariable = await ssh(TARGET, { ...env, HTTPS_PROXY: `http://127.0.0.1:${dead}` });
     expect(withVariable.code).toBe(255);
     expect(withVariable.stderr).toContain(`http://127.0.0.1:${dead}`);
