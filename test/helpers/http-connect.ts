@@ -19,13 +19,15 @@ export interface ConnectAnswer {
 
 /**
  * Sends `CONNECT target HTTP/1.1` to an HTTP proxy and reads the answer's header block (bounded to 64 KiB and
- * `timeoutMs`), then `waitAfterMs` more for bytes that follow. For checking proxy configs without any client tool.
+ * `timeoutMs`), then `waitAfterMs` more for bytes that follow, or, with `restUntil`, until those bytes satisfy it
+ * (still within `timeoutMs`: a target's banner comes when it comes, later on a loaded machine). For checking proxy
+ * configs without any client tool.
  */
 export function httpConnect(
   proxy: { host: string; port: number },
   target: string,
   headers: Record<string, string> = {},
-  { timeoutMs = 10_000, waitAfterMs = 300 } = {},
+  { timeoutMs = 10_000, waitAfterMs = 300, restUntil }: { timeoutMs?: number; waitAfterMs?: number; restUntil?: (rest: Buffer) => boolean } = {},
 ): Promise<ConnectAnswer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: proxy.host, port: proxy.port });
@@ -48,9 +50,10 @@ export function httpConnect(
       buf = Buffer.concat([buf, d]);
       if (headEnd < 0) {
         headEnd = buf.indexOf('\r\n\r\n');
-        if (headEnd >= 0) setTimeout(finish, waitAfterMs);
+        if (headEnd >= 0 && !restUntil) setTimeout(finish, waitAfterMs);
         else if (buf.length > 65536) finish();
       }
+      if (headEnd >= 0 && restUntil?.(buf.subarray(headEnd + 4))) finish();
     });
     socket.once('close', finish);
     socket.once('error', (error) => {

@@ -104,7 +104,8 @@ describe.skipIf(skipReason !== undefined)(title('real peers, proven with anchor 
     });
 
     it('open: the SSH banner follows the 200 on the same connection', async () => {
-      const answer = await httpConnect(open, `127.0.0.1:${sshd.port}`);
+      // Until the banner's line is in (sshd starts a process per connection: slow on a loaded machine), not a fixed wait.
+      const answer = await httpConnect(open, `127.0.0.1:${sshd.port}`, {}, { restUntil: (rest) => rest.includes('\n') });
       expect(answer.status, answer.head).toBe(200);
       expect(answer.rest.toString('latin1')).toMatch(/^SSH-2\.0-OpenSSH/);
     });
