@@ -8,7 +8,8 @@
 //       floor burrow is held to. ~20 runs each, median.
 //
 // Settings (environment): BENCH_BYTES (bytes, or with K/M/G suffix: binary units), BENCH_RUNS (3),
-// BENCH_STARTUP_RUNS (20), BENCH_PARTS (throughput,startup,ssh; ssh: bench/ssh.ts, its own BENCH_SSH_* settings), BENCH_TOOLS (ids, comma-separated: nc-direct,
+// BENCH_STARTUP_RUNS (20), BENCH_PARTS (throughput,startup,pac,ssh; ssh: bench/ssh.ts, its own BENCH_SSH_* settings;
+// pac: bench/pac.ts, PAC start-up against HTTPS_PROXY, BENCH_STARTUP_RUNS each), BENCH_TOOLS (ids, comma-separated: nc-direct,
 // burrow-direct, nc, socat, ncat, corkscrew, burrow, node, burrow-version, node-extra-ca, burrow-extra-ca, burrow-exe,
 // burrow-exe-version), BENCH_BURROW (another burrow executable, e.g. a scratch build, to compare), BENCH_EXE (the
 // single executable; default dist/exe/burrow-PLATFORM-ARCH, its rows are skipped when it is not built), BENCH_OUT (results file; default bench/results/latest.json),
@@ -29,6 +30,8 @@ import { cleanEnv } from '../peers/env.ts';
 import { shellQuote } from '../peers/shell.ts';
 import { startSquid, type SquidPeer } from '../peers/squid.ts';
 import { startSshd, type SshdPeer } from '../peers/sshd.ts';
+import { pacCandidates, pacHosts, pacRatios, printPac, type PacRatios } from './pac.ts';
+import { statusKiB } from './proc.ts';
 import { benchSsh, printSsh, sshRatios, sshSettings, type SshRatios, type SshRow } from './ssh.ts';
 import { startEchoTarget, startSink, type EchoTarget, type Sink } from './servers.ts';
 import { generatorCommand, nodeVersion, squidVersion, startupCandidates, throughputCandidates, type Candidate, type Setup } from './tools.ts';
@@ -46,7 +49,7 @@ const settings = {
   bytes: parseBytes(process.env.BENCH_BYTES, 2 ** 30, 'BENCH_BYTES'),
   runs: parseCount(process.env.BENCH_RUNS, 3, 'BENCH_RUNS'),
   startupRuns: parseCount(process.env.BENCH_STARTUP_RUNS, 20, 'BENCH_STARTUP_RUNS'),
-  parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup,ssh').split(',').map((s) => s.trim())),
+  parts: new Set((process.env.BENCH_PARTS ?? 'throughput,startup,pac,ssh').split(',').map((s) => s.trim())),
   tools: process.env.BENCH_TOOLS ? new Set(process.env.BENCH_TOOLS.split(',').map((s) => s.trim())) : undefined,
   burrow: resolve(process.env.BENCH_BURROW ?? `${ROOT}/bin/burrow`),
   exe: resolve(process.env.BENCH_EXE ?? `${ROOT}/dist/exe/burrow-${process.platform}-${process.arch}`),
@@ -272,6 +275,8 @@ interface StartupSample {
   roundTripMs?: number;
   /** Spawn until exit (for `node -e 0` and `--version`, the measure itself). */
   exitMs?: number;
+  /** The client's peak RSS (VmHWM) while the tunnel was open, after the echo. */
+  peakRssKiB?: number;
   note?: string;
 }
 
@@ -307,6 +312,7 @@ async function startupRun(candidate: Candidate, target: EchoTarget): Promise<Sta
   });
   const notes: string[] = [];
   let acceptedAt: number | undefined;
+  let peakRssKiB: number | undefined;
   if (connects) {
     child.stdin!.on('error', () => {});
     child.stdin!.write('x');
@@ -316,6 +322,7 @@ async function startupRun(candidate: Candidate, target: EchoTarget): Promise<Sta
       await within(accepted!, 200);
     }
     if (acceptedAt !== undefined && !(await within(Promise.race([roundTrip, exited]), 10_000))) notes.push('no echo within 10 s');
+    if (!exit && child.pid !== undefined) peakRssKiB = statusKiB(child.pid, 'VmHWM') || undefined;
     child.stdin!.end();
   }
   if (!(await within(exited, connects ? EXIT_GRACE_MS : 10_000))) {
@@ -332,6 +339,7 @@ async function startupRun(candidate: Candidate, target: EchoTarget): Promise<Sta
     ...(acceptedAt !== undefined ? { acceptMs: ms(acceptedAt) } : {}),
     ...(roundTripAt !== undefined ? { roundTripMs: ms(roundTripAt) } : {}),
     ...(exit ? { exitMs: ms(exit.at) } : {}),
+    ...(peakRssKiB !== undefined ? { peakRssKiB } : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),
   };
 }
@@ -347,6 +355,7 @@ interface StartupRow {
   acceptMs: Stats;
   roundTripMs: Stats;
   exitMs: Stats;
+  peakRssKiB: Stats;
 }
 
 async function benchStartup(candidates: Candidate[], target: EchoTarget, progress: (s: string) => void): Promise<StartupRow[]> {
@@ -361,6 +370,7 @@ async function benchStartup(candidates: Candidate[], target: EchoTarget, progres
     acceptMs: { n: 0 },
     roundTripMs: { n: 0 },
     exitMs: { n: 0 },
+    peakRssKiB: { n: 0 },
   }));
   const active = candidates.map((c, i) => ({ c, row: rows[i]! })).filter(({ c }) => c.argv && !c.skip);
   for (let r = 0; r < STARTUP_WARMUPS + settings.startupRuns; r++) {
@@ -381,6 +391,7 @@ async function benchStartup(candidates: Candidate[], target: EchoTarget, progres
     row.acceptMs = stats(good.map((s) => s.acceptMs));
     row.roundTripMs = stats(good.map((s) => s.roundTripMs));
     row.exitMs = stats(good.map((s) => s.exitMs));
+    row.peakRssKiB = stats(good.map((s) => s.peakRssKiB), 0);
   }
   return rows;
 }
@@ -589,7 +600,8 @@ async function main(): Promise<number> {
   });
 
   try {
-    squid = await startSquid();
+    // The PAC rows connect to names (a PAC is not asked about loopback targets): squid resolves them itself.
+    squid = await startSquid({ hosts: pacHosts(STARTUP_WARMUPS + settings.startupRuns) });
     sink = await startSink();
     target = await startEchoTarget();
     const extraCaCerts = !settings.keepNodeEnv ? process.env.NODE_EXTRA_CA_CERTS : undefined;
@@ -598,6 +610,11 @@ async function main(): Promise<number> {
 
     const generator = generatorCommand(settings.bytes);
     const startup = settings.parts.has('startup') ? await benchStartup(pick(startupCandidates(setup)), target, progress) : undefined;
+    let pac: { rows: StartupRow[]; ratios: PacRatios } | undefined;
+    if (settings.parts.has('pac')) {
+      const rows = await benchStartup(pacCandidates(setup), target, progress);
+      pac = { rows, ratios: pacRatios(rows) };
+    }
     const throughput = settings.parts.has('throughput') ? await benchThroughput(pick(throughputCandidates(setup)), sink, progress) : undefined;
     let ssh: { rows: SshRow[]; ratios: SshRatios } | undefined;
     if (settings.parts.has('ssh')) {
@@ -638,6 +655,7 @@ async function main(): Promise<number> {
     if (startup) printStartup(startup);
     if (throughput) printThroughput(throughput, generator.description);
     printRatios(ratios);
+    if (pac) printPac(pac.rows, pac.ratios);
     if (ssh) printSsh(ssh.rows, ssh.ratios);
 
     const results = {
@@ -660,6 +678,7 @@ async function main(): Promise<number> {
       ratios,
       ...(startup ? { startup } : {}),
       ...(throughput ? { throughput } : {}),
+      ...(pac ? { pac } : {}),
       ...(ssh ? { ssh: { settings: sshSettings, ratios: ssh.ratios, rows: ssh.rows } } : {}),
     };
     mkdirSync(dirname(settings.out), { recursive: true });

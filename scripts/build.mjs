@@ -48,20 +48,43 @@ await build({
   logLevel: 'warning',
 });
 
-// pac-resolver and its dependencies (degenerator, ast-types, escodegen, esprima, netmask) as one CommonJS file that
-// src/runtime/packages.ts loads when a PAC is evaluated: as ES modules from node_modules they cost ~110 ms of Node's
-// ESM loader per run, bundled ~25 ms. quickjs-wasi stays external (it reads its .wasm from beside its own files).
+// The PAC engine, as two CommonJS files that src/runtime/packages.ts loads only when a PAC is evaluated (as ES modules
+// from node_modules they cost ~110 ms of Node's ESM loader per run):
+// - pac-engine.cjs: QuickJS (quickjs-wasi) and pac-resolver's built-in PAC functions (shExpMatch, dnsDomainIs, ...),
+//   ~65 KB, needed by every evaluation. pac-resolver's index also imports degenerator for its compile(), which burrow
+//   does not call from here: the plugin below marks degenerator and its parser/printer free of side effects, so esbuild
+//   leaves them out. quickjs-wasi is given quickjs.wasm's bytes by src/route/pac.ts (it cannot find its own file
+//   from inside a bundle).
+// - pac-compiler.cjs: degenerator (esprima, escodegen, ast-types; ~440 KB, ~25 ms to load), which rewrites a PAC's
+//   calls to asynchronous functions into awaits: needed only for a PAC whose rewritten form is not already in the
+//   per-user cache (src/route/pac-compiled.ts).
+const compilerOnly = /^(degenerator|esprima|escodegen|ast-types)$/;
+const leaveOutCompiler = {
+  name: 'leave-out-pac-compiler',
+  setup(build) {
+    build.onResolve({ filter: compilerOnly }, async (args) => {
+      if (args.pluginData === 'resolving') return undefined;
+      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
+      return { ...found, sideEffects: false };
+    });
+  },
+};
+const pacBundle = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', minifyWhitespace: true, logLevel: 'error' };
 await build({
-  stdin: { contents: "export { createPacResolver } from 'pac-resolver';", resolveDir: '.', loader: 'js' },
+  ...pacBundle,
+  stdin: { contents: "export { QuickJS } from 'quickjs-wasi'; export { sandbox } from 'pac-resolver';", resolveDir: '.', loader: 'js' },
   outfile: `${outdir}/pac-engine.cjs`,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20.19',
-  external: ['quickjs-wasi'],
-  minifyWhitespace: true,
-  logLevel: 'warning',
+  plugins: [leaveOutCompiler],
 });
+await build({
+  ...pacBundle,
+  stdin: { contents: "export { degenerator } from 'degenerator';", resolveDir: '.', loader: 'js' },
+  outfile: `${outdir}/pac-compiler.cjs`,
+});
+{
+  const { readFileSync } = await import('node:fs');
+  if (/esprima|escodegen/.test(readFileSync(`${outdir}/pac-engine.cjs`, 'utf8'))) throw new Error('build: pac-engine.cjs carries the PAC compiler (degenerator): the tree-shaking above no longer works');
+}
 
 // The demo reuses the test suite's Node peers (a CONNECT proxy, an SSH server); bundled so plain `node` runs it.
 await build({

@@ -7,5 +7,7 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-tests-'));
   process.env.BURROW_TEST_TMP = dir;
+  // What in-process tests remember (a PAC loaded in a unit test caches its compiled form) stays out of ~/.cache too.
+  process.env.XDG_CACHE_HOME = join(dir, 'cache');
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -1,28 +1,37 @@
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { QuickJS } from 'quickjs-wasi';
+import type { JSValueHandle, QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
 import { embeddedAsset } from '../runtime/install.ts';
-import { requirePacResolver } from '../runtime/packages.ts';
+import { quickjsWasmFile, requirePacEngine } from '../runtime/packages.ts';
+import { compilePac } from './pac-compiled.ts';
 import { pacError } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
 
-// PAC files (`--pac FILE|URL`, BURROW_PAC, or pac: in the config file), evaluated with pac-resolver inside QuickJS
-// compiled to WebAssembly (quickjs-wasi): the script cannot reach Node, the file system or the network
-// (REFERENCE.md §4). This module, pac-resolver and quickjs-wasi are imported only when a PAC answer is not
-// remembered (sources.ts); the script is compiled once per run and each answer is cached per target.
+// PAC files (`--pac FILE|URL`, BURROW_PAC, or pac: in the config file), evaluated inside QuickJS compiled to
+// WebAssembly (quickjs-wasi) with pac-resolver's PAC functions: the script cannot reach Node, the file system or the
+// network (REFERENCE.md §4). This module and the engine (dist/pac-engine.cjs) are imported only when a PAC answer is
+// not remembered (sources.ts); the script is loaded once per run and each answer is cached per target.
+//
+// The script is first rewritten by degenerator so that calls to the asynchronous functions (DNS) become awaits
+// (src/route/pac-compiled.ts, which caches the rewrite per content); this module then does what pac-resolver's
+// createPacResolver() would do with the rewritten text: each PAC function becomes a QuickJS host function (a host
+// promise becomes a QuickJS promise), the script is evaluated, and FindProxyForURL is called and its promise awaited.
 //
 // burrow replaces some of pac-resolver's built-in functions:
 // - alert() writes to stdout in pac-resolver, which in `connect` is the tunnel: here it is collected and shown as a
 //   route warning (`burrow route`, or `connect -v`).
 // - myIpAddress() opens a socket to 8.8.8.8 in pac-resolver: here it reads the interfaces, no traffic.
 // - dnsResolve(), isResolvable() and isInNet() look names up with a time bound (DNS_LIMIT_MS each).
-// Every evaluation is bounded too: QuickJS's interrupt handler stops a script that loops.
+// QuickJS's own writes to stdout/stderr (WASI fd_write; nothing a script can call, but the tunnel must never carry a
+// stray byte) are refused. Every evaluation is bounded too: QuickJS's interrupt handler stops a script that loops.
 
 const DNS_LIMIT_MS = 2000;
 const MEMORY_LIMIT = 64 * 1024 * 1024;
+const WASI_ERRNO_BADF = 8;
 
 export interface PacEvaluation {
   /** The URL given to FindProxyForURL. */
@@ -37,36 +46,62 @@ export interface PacScript {
   evaluate(target: Target): Promise<PacEvaluation>;
 }
 
-/** The engine for a PAC's text (pac-text.ts obtains it: the caller reads or fetches it once per run). */
-export async function loadPac(location: string, text: string, timeoutMs: number): Promise<PacScript> {
+type PacFunction = (...args: unknown[]) => unknown;
+
+/**
+ * The engine for a PAC's text (pac-text.ts obtains it: the caller reads or fetches it once per run). `env` locates the
+ * per-user store where the compiled script is cached.
+ */
+export async function loadPac(location: string, text: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<PacScript> {
+  const engine = requirePacEngine();
+  keepWebAssemblyOnLiftoff();
   let deadline = Number.POSITIVE_INFINITY;
   let ticks = 0;
-  // quickjs-wasi reads quickjs.wasm from beside its own files; the single executable carries it as an asset.
-  const wasm = embeddedAsset('quickjs.wasm');
-  const vm = await QuickJS.create({
-    ...(wasm ? { wasm: new Uint8Array(wasm) } : {}),
+  // Compiling quickjs.wasm runs on V8's background threads: start it, and rewrite the script meanwhile.
+  const vmReady = engine.QuickJS.create({
+    wasm: quickjsWasm(),
     memoryLimit: MEMORY_LIMIT,
     // Called about once per bytecode instruction: look at the clock every 10000 of them.
     interruptHandler: () => ++ticks % 10_000 === 0 && Date.now() > deadline,
+    wasi: () => ({ fd_write: () => WASI_ERRNO_BADF }),
   });
   let alerts: string[] = [];
-  let findProxyForUrl: (url: string, host: string) => Promise<string>;
+  const functions: Record<string, PacFunction> = {
+    ...(engine.sandbox as unknown as Record<string, PacFunction>),
+    alert: (message?: unknown) => {
+      if (alerts.length < 20) alerts.push(String(message ?? '').slice(0, 500));
+    },
+    myIpAddress,
+    dnsResolve,
+    isResolvable,
+    isInNet,
+  };
+  // degenerator turns calls to these into awaits (pac-resolver picks them the same way).
+  const asyncNames = Object.keys(functions).filter((name) => functions[name]!.constructor.name === 'AsyncFunction');
+  const notCompiled = (error: unknown): BurrowError =>
+    pacError(location, `the script does not compile: ${error instanceof Error ? error.message : String(error)}`);
+
+  let compiled: ReturnType<typeof compilePac>;
   try {
-    findProxyForUrl = requirePacResolver().createPacResolver(vm, text, {
-      filename: location,
-      sandbox: {
-        alert: (message?: unknown) => {
-          if (alerts.length < 20) alerts.push(String(message ?? '').slice(0, 500));
-        },
-        myIpAddress,
-        dnsResolve,
-        isResolvable,
-        isInNet,
-      },
-    });
+    compiled = compilePac(text, asyncNames, env);
+  } catch (error) {
+    void vmReady.then((vm) => vm.dispose(), () => undefined);
+    throw notCompiled(error);
+  }
+  const vm = await vmReady;
+  let findProxyForUrl: (url: string, host: string) => Promise<unknown>;
+  try {
+    installFunctions(vm, functions);
+    try {
+      findProxyForUrl = evaluateScript(vm, compiled.code, location);
+    } catch (error) {
+      // A cached rewrite QuickJS refuses (damaged in some way the digest did not catch): compile it again, once.
+      if (!compiled.cached) throw error;
+      findProxyForUrl = evaluateScript(vm, compilePac(text, asyncNames, env, { fresh: true }).code, location);
+    }
   } catch (error) {
     vm.dispose();
-    throw pacError(location, `the script does not compile: ${error instanceof Error ? error.message : String(error)}`);
+    throw notCompiled(error);
   }
 
   const cache = new Map<string, Promise<PacEvaluation>>();
@@ -111,6 +146,95 @@ export async function loadPac(location: string, text: string, timeoutMs: number)
       }
       return result;
     },
+  };
+}
+
+/**
+ * V8 compiles WebAssembly lazily with its baseline compiler (Liftoff), then recompiles the functions that run hot with
+ * TurboFan on background threads. QuickJS's start and a PAC's parse are hot enough to set that off: ~100 ms of CPU
+ * that competes with the tunnel's own start (measured through squid on 2 cores: the dial after a cold PAC took
+ * 130-230 ms instead of 5-10, and peak RSS grew by ~20 MB), for code that then runs a few milliseconds per answer.
+ * So the process keeps to Liftoff, which must be set before quickjs.wasm is compiled and stay set (V8 checks it
+ * whenever a function turns hot). It changes V8's flag hash, so a V8 code cache made afterwards would be rejected by
+ * other processes: bin/burrow does not write its code cache from a process that loaded the PAC engine.
+ */
+function keepWebAssemblyOnLiftoff(): void {
+  process.getBuiltinModule('node:v8').setFlagsFromString('--liftoff-only');
+}
+
+/** quickjs.wasm's bytes: the single executable's asset, else the file from the quickjs-wasi package. */
+function quickjsWasm(): Uint8Array {
+  const asset = embeddedAsset('quickjs.wasm');
+  return asset ? new Uint8Array(asset) : readFileSync(quickjsWasmFile());
+}
+
+/**
+ * Each PAC function as a global host function of the VM: arguments arrive as plain values; a result that is a promise
+ * (the DNS functions) reaches the script as a QuickJS promise, settled when the host's settles.
+ */
+function installFunctions(vm: QuickJS, functions: Record<string, PacFunction>): void {
+  for (const [name, fn] of Object.entries(functions)) {
+    const handle = vm.newFunction(name, (...args: JSValueHandle[]) => {
+      const result = fn(...args.map((arg) => vm.dump(arg)));
+      if (!(result instanceof Promise)) return vm.hostToHandle(result);
+      const promise = vm.newPromise();
+      const settle = (how: 'resolve' | 'reject', make: () => JSValueHandle): void => {
+        try {
+          const value = make();
+          promise[how](value);
+          release(vm, value);
+          vm.executePendingJobs();
+        } catch {
+          // The VM was disposed meanwhile (the script failed to load): nobody waits for this answer.
+        }
+      };
+      result.then(
+        (value: unknown) => settle('resolve', () => vm.hostToHandle(value)),
+        (error: unknown) => settle('reject', () => vm.newError(error instanceof Error ? error : String(error))),
+      );
+      return promise.handle;
+    });
+    vm.setProp(vm.global, name, handle);
+    handle.dispose();
+  }
+}
+
+/** Disposes a handle unless it is one of the VM's shared ones (vm.undefined, vm.null, vm.true, vm.false). */
+function release(vm: QuickJS, handle: JSValueHandle): void {
+  if (handle !== vm.undefined && handle !== vm.null && handle !== vm.true && handle !== vm.false) handle.dispose();
+}
+
+/** Runs the (rewritten) script and returns a caller of its FindProxyForURL, which is async after the rewrite. */
+function evaluateScript(vm: QuickJS, code: string, location: string): (url: string, host: string) => Promise<unknown> {
+  // The script's completion value is the function, however the script declared it (function, var, let or const).
+  const fn = vm.evalCode(`${code};FindProxyForURL`, location);
+  const type = vm.typeof(fn);
+  if (type !== 'function') {
+    fn.dispose();
+    throw new Error(`FindProxyForURL is ${type === 'undefined' ? 'not defined' : `a ${type}, not a function`}`);
+  }
+  return async (url, host) => {
+    const args = [vm.newString(new URL(url).href), vm.newString(host)];
+    let result: JSValueHandle | undefined;
+    try {
+      result = vm.callFunction(fn, vm.undefined, ...args);
+      const settled = vm.resolvePromise(result);
+      vm.executePendingJobs();
+      const outcome = await settled;
+      if ('error' in outcome) {
+        const error = vm.dump(outcome.error);
+        outcome.error.dispose();
+        throw error instanceof Error ? error : new Error(String(error));
+      }
+      try {
+        return vm.dump(outcome.value);
+      } finally {
+        release(vm, outcome.value);
+      }
+    } finally {
+      for (const arg of args) arg.dispose();
+      result?.dispose();
+    }
   };
 }
 

@@ -285,7 +285,7 @@ function pacSource(setting: { location: string; from: string }, timeoutMs: numbe
       let evaluation: { url: string; answer: string; alerts: string[] };
       if (remembered !== undefined) evaluation = { url, answer: remembered.answer, alerts: [] };
       else {
-        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, pac.text, timeoutMs)))).evaluate(target);
+        evaluation = await (await (script ??= import('./pac.ts').then(({ loadPac }) => loadPac(setting.location, pac.text, timeoutMs, env)))).evaluate(target);
         // An answer that came with alert() messages is not remembered: a recalled answer would drop them.
         if (evaluation.alerts.length === 0) memory?.remember(pac.text, evaluation.url, evaluation.answer);
       }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { PacCompiler, PacEngine } from './packages.ts';
 
 // packages.ts for the single executable (scripts/build-exe.mjs substitutes this file): pure-JS packages are
 // bundled into it, so these are plain require() calls that esbuild resolves at build time and that run only when
@@ -14,8 +15,17 @@ export function requireNtlmClient(): unknown {
   return require('@ewsjs/ntlm-client');
 }
 
-export function requirePacResolver(): typeof import('pac-resolver') {
-  return require('pac-resolver') as typeof import('pac-resolver');
+export function requirePacEngine(): PacEngine {
+  return { QuickJS: (require('quickjs-wasi') as typeof import('quickjs-wasi')).QuickJS, sandbox: (require('pac-resolver') as typeof import('pac-resolver')).sandbox };
+}
+
+export function requirePacCompiler(): PacCompiler {
+  return require('degenerator') as PacCompiler;
+}
+
+/** Never read: the executable carries quickjs.wasm as an asset (src/route/pac.ts asks for that first). */
+export function quickjsWasmFile(): string {
+  return join(dirname(process.execPath), 'quickjs.wasm');
 }
 
 export async function importKerberos(): Promise<unknown> {

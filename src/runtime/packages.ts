@@ -16,20 +16,50 @@ export function requireNtlmClient(): unknown {
   return requireBesideDist('@ewsjs/ntlm-client');
 }
 
+/** What dist/pac-engine.cjs exports (scripts/build.mjs): QuickJS and pac-resolver's built-in PAC functions. */
+export interface PacEngine {
+  QuickJS: typeof import('quickjs-wasi').QuickJS;
+  sandbox: typeof import('pac-resolver').sandbox;
+}
+
+/** What dist/pac-compiler.cjs exports: degenerator's rewrite of synchronous calls into awaits. */
+export interface PacCompiler {
+  degenerator: typeof import('degenerator').degenerator;
+}
+
 /**
- * pac-resolver, from dist/pac-engine.cjs where the build made it: pac-resolver and degenerator are ES modules, and
- * loading them through Node's ESM loader took ~110 ms of a PAC run's ~240 ms; the same code bundled as one CommonJS
- * file loads in ~25 ms. Run from source (the tests), or with the file missing, the package itself is loaded.
+ * The PAC engine, from dist/pac-engine.cjs where the build made it: quickjs-wasi and pac-resolver are ES modules, and
+ * loading them through Node's ESM loader took ~110 ms of a PAC run's ~240 ms; bundled as one CommonJS file they load
+ * in ~5 ms. Run from source (the tests), or with the file missing, the packages themselves are loaded.
  */
-export function requirePacResolver(): typeof import('pac-resolver') {
+export function requirePacEngine(): PacEngine {
+  const bundled = besideDist('pac-engine.cjs');
+  if (bundled) return requireBesideDist(bundled) as PacEngine;
+  const { QuickJS } = requireBesideDist('quickjs-wasi') as typeof import('quickjs-wasi');
+  const { sandbox } = requireBesideDist('pac-resolver') as typeof import('pac-resolver');
+  return { QuickJS, sandbox };
+}
+
+/** degenerator, from dist/pac-compiler.cjs (or the package): only for a PAC whose compiled form is not cached. */
+export function requirePacCompiler(): PacCompiler {
+  return requireBesideDist(besideDist('pac-compiler.cjs') ?? 'degenerator') as PacCompiler;
+}
+
+/** quickjs-wasi's WebAssembly file (its bundled copy in dist/ cannot find it by itself). */
+export function quickjsWasmFile(): string {
+  const packageJson = process.getBuiltinModule('node:module').createRequire(import.meta.url).resolve('quickjs-wasi/package.json');
+  return process.getBuiltinModule('node:path').join(packageJson, '..', 'quickjs.wasm');
+}
+
+/** A file the build put in dist/, from code in dist/connect.cjs, dist/burrow.mjs or a chunk in dist/chunks/. */
+function besideDist(name: string): string | undefined {
   const { existsSync } = process.getBuiltinModule('node:fs');
   const { fileURLToPath } = process.getBuiltinModule('node:url');
-  // This code sits in dist/connect.cjs, dist/burrow.mjs or a chunk in dist/chunks/.
-  for (const relative of ['./pac-engine.cjs', '../pac-engine.cjs']) {
+  for (const relative of [`./${name}`, `../${name}`]) {
     const file = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(file)) return requireBesideDist(file) as typeof import('pac-resolver');
+    if (existsSync(file)) return file;
   }
-  return requireBesideDist('pac-resolver') as typeof import('pac-resolver');
+  return undefined;
 }
 
 /** The optional native `kerberos` package; rejects when it is not installed (or not built). */

@@ -2,15 +2,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Whether a burrow run loaded the PAC engine, observed from outside: a --require hook (NODE_OPTIONS) records every
-// require of pac-resolver (bundled as dist/pac-engine.cjs) or quickjs-wasi, which is how dist/connect.cjs loads them.
+// require of the engine (QuickJS and the PAC functions, bundled as dist/pac-engine.cjs), of the PAC compiler
+// (degenerator, bundled as dist/pac-compiler.cjs) or of those packages themselves, which is how dist/connect.cjs
+// loads them.
 // A run whose route came from the remembered answers (src/route/pac-memory.ts) records nothing.
 
 const HOOK = `const Module = require('node:module');
 const { appendFileSync } = require('node:fs');
 const load = Module._load;
 Module._load = function (request, ...rest) {
-  if (/^(pac-resolver|quickjs-wasi)$/.test(request)) appendFileSync(process.env.ENGINE_LOG, request + '\\n');
-  else if (/pac-engine\\.cjs$/.test(request)) appendFileSync(process.env.ENGINE_LOG, 'pac-engine.cjs\\n');
+  if (/^(pac-resolver|quickjs-wasi|degenerator)$/.test(request)) appendFileSync(process.env.ENGINE_LOG, request + '\\n');
+  else if (/pac-(engine|compiler)\\.cjs$/.test(request)) appendFileSync(process.env.ENGINE_LOG, request.replace(/.*[\\\\/]/, '') + '\\n');
   return load.call(this, request, ...rest);
 };
 `;

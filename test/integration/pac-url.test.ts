@@ -255,7 +255,7 @@ describe('a PAC URL answer remembered in connect', () => {
       expect(result.stdout.toString()).toBe('ping');
       return watch.loaded();
     };
-    expect(await connect()).toContain('quickjs-wasi');
+    expect(await connect()).toContain('pac-engine.cjs');
     expect(await connect()).toEqual([]);
     expect(server.requests).toHaveLength(1);
     expect(proxy.requests).toHaveLength(2);

@@ -129,7 +129,7 @@ describe.skipIf(skipReason !== undefined)(title('PAC failover and config rules w
       expect(result.stdout).toBe(`hello from sshd\n${sshd.user}\n`);
       return watch.loaded();
     };
-    expect(await ssh()).toContain('quickjs-wasi');
+    expect(await ssh()).toContain('pac-engine.cjs');
     expect(await ssh()).toEqual([]);
     expect(server.requests).toHaveLength(1);
     // Both sessions went through squid.

@@ -1,0 +1,107 @@
+// The compiled-PAC cache (src/route/pac-compiled.ts): degenerator's rewrite kept per (content, async names, compiler)
+// in the per-user store. Keyed on content (a changed PAC is obeyed at once), ignored when damaged, and whatever it
+// holds runs inside QuickJS like a fresh compile (the sandbox does not depend on where the code came from).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compilePac, PAC_COMPILER } from '../../src/route/pac-compiled.ts';
+import { loadPac } from '../../src/route/pac.ts';
+import { makeTarget } from '../../src/route/target.ts';
+import { openStore } from '../../src/state/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'burrow-pac-compiled-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let count = 0;
+/** A fresh per-user state directory and a PAC file to go with it. */
+function setup(body: string): { env: Record<string, string>; pac: string; storeFile: string } {
+  const n = ++count;
+  const env = { XDG_CACHE_HOME: join(dir, `cache-${n}`) };
+  const pac = join(dir, `proxy-${n}.pac`);
+  writeFileSync(pac, body);
+  return { env, pac, storeFile: join(env.XDG_CACHE_HOME, 'burrow', 'pac-compiled.json') };
+}
+const answer = async (pac: string, env: Record<string, string>, host = 'a.example') => (await (await loadPac(pac, readFileSync(pac, 'utf8'), 5000, env)).evaluate(makeTarget(host, 22))).answer;
+const NAMES = ['dnsResolve', 'isInNet', 'isResolvable', 'myIpAddress'];
+
+describe('compiled PAC cache', () => {
+  it('is keyed on the content: the second load of a PAC comes from the cache, a changed PAC is compiled and obeyed at once', async () => {
+    const { env, pac } = setup('function FindProxyForURL(u, h) { return "PROXY first.example:1"; }');
+    const text = readFileSync(pac, 'utf8');
+    expect(compilePac(text, NAMES, env).cached).toBe(false);
+    expect(compilePac(text, NAMES, env).cached).toBe(true);
+    expect(await answer(pac, env)).toBe('PROXY first.example:1');
+
+    writeFileSync(pac, 'function FindProxyForURL(u, h) { return "PROXY second.example:2"; }');
+    expect(await answer(pac, env)).toBe('PROXY second.example:2');
+    expect(compilePac(readFileSync(pac, 'utf8'), NAMES, env).cached).toBe(true);
+    // Other asynchronous names rewrite differently: another key.
+    expect(compilePac(text, ['dnsResolve'], env).cached).toBe(false);
+  });
+
+  it('rewrites calls to the asynchronous functions, including through the script\'s own functions, from the cache as fresh', async () => {
+    const { env, pac } = setup(`
+function local(h) { return isInNet(dnsResolve(h), "127.0.0.0", "255.0.0.0"); }
+function FindProxyForURL(url, host) {
+  if (local("localhost") && isResolvable("localhost")) return "PROXY " + myIpAddress() + ":" + (local(host) ? 1 : 2);
+  return "DIRECT";
+}`);
+    const text = readFileSync(pac, 'utf8');
+    expect(compilePac(text, NAMES, env).code).toMatch(/async function local[\s\S]*await dnsResolve/);
+    const fresh = await answer(pac, env, '127.0.0.9');
+    expect(fresh).toMatch(/^PROXY \d+\.\d+\.\d+\.\d+:1$/);
+    expect(compilePac(text, NAMES, env).cached).toBe(true);
+    expect(await answer(pac, env, '127.0.0.9')).toBe(fresh);
+    expect(await answer(pac, env, '192.0.2.1')).toMatch(/:2$/);
+  });
+
+  it('ignores a damaged store file, an entry whose code does not match its digest, and code QuickJS refuses', async () => {
+    const { env, pac, storeFile } = setup('function FindProxyForURL(u, h) { return "PROXY right.example:1"; }');
+    const text = readFileSync(pac, 'utf8');
+    expect(await answer(pac, env)).toBe('PROXY right.example:1');
+
+    writeFileSync(storeFile, '{"format":1,"entries":{"');
+    expect(await answer(pac, env)).toBe('PROXY right.example:1');
+    expect(compilePac(text, NAMES, env).cached).toBe(true); // rewritten by the load above
+
+    const store = JSON.parse(readFileSync(storeFile, 'utf8')) as { entries: Record<string, { value: { code: string; digest: string } }> };
+    const [key] = Object.keys(store.entries);
+    // Another answer under the right key, but the digest of the original code: not believed.
+    store.entries[key!]!.value.code = 'function FindProxyForURL(u, h) { return "PROXY wrong.example:1"; }';
+    writeFileSync(storeFile, JSON.stringify(store));
+    expect(await answer(pac, env)).toBe('PROXY right.example:1');
+
+    // Code that matches its digest but does not run (a syntax error): compiled again, once.
+    const broken = 'function FindProxyForURL(u, h) { return';
+    openStore<{ code: string; digest: string }>(env, 'pac-compiled', { ttlMs: 60_000 }).set(key!, { code: broken, digest: sha256(broken) });
+    expect(await answer(pac, env)).toBe('PROXY right.example:1');
+    expect(compilePac(text, NAMES, env).code).not.toBe(broken);
+  });
+
+  it('keeps the sandbox: require, process, fetch and Node globals are absent, whether the code is fresh or cached', async () => {
+    const probe = `function FindProxyForURL(u, h) {
+  var seen = [typeof require, typeof process, typeof globalThis.fetch, typeof module, typeof Buffer, typeof setTimeout, typeof console];
+  return "PROXY " + seen.join("-") + ".example:1";
+}`;
+    const { env, pac, storeFile } = setup(probe);
+    const nothing = 'PROXY undefined-undefined-undefined-undefined-undefined-undefined-undefined.example:1';
+    expect(await answer(pac, env)).toBe(nothing);
+    expect(await answer(pac, env)).toBe(nothing); // from the cache
+
+    // Even code planted in the cache under this PAC's key (with a matching digest) runs inside QuickJS.
+    const planted = `function FindProxyForURL(u, h) { try { return "PROXY " + require("node:fs").readFileSync("/etc/passwd", "utf8").length + ".example:1"; } catch (e) { return "PROXY " + e.name + ".example:1"; } }`;
+    const key = Object.keys((JSON.parse(readFileSync(storeFile, 'utf8')) as { entries: object }).entries)[0]!;
+    openStore<{ code: string; digest: string }>(env, 'pac-compiled', { ttlMs: 60_000 }).set(key, { code: planted, digest: sha256(planted) });
+    expect(await answer(pac, env)).toBe('PROXY ReferenceError.example:1');
+  });
+
+  it('names the compiler pac-resolver actually uses (part of the key)', () => {
+    const { version } = JSON.parse(readFileSync('node_modules/degenerator/package.json', 'utf8')) as { version: string };
+    expect(PAC_COMPILER).toBe(`degenerator ${version}`);
+  });
+});
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
