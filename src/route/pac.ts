@@ -6,7 +6,7 @@ import type { JSValueHandle, QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
 import { embeddedAsset } from '../runtime/install.ts';
 import { quickjsWasmFile, requirePacEngine } from '../runtime/packages.ts';
-import { compilePac } from './pac-compiled.ts';
+import { compilePac, type CompiledPac } from './pac-compiled.ts';
 import { pacError } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
@@ -47,6 +47,7 @@ export interface PacScript {
 }
 
 type PacFunction = (...args: unknown[]) => unknown;
+type FindProxyCaller = (url: string, host: string) => Promise<unknown>;
 
 /**
  * The engine for a PAC's text (pac-text.ts obtains it: the caller reads or fetches it once per run). `env` locates the
@@ -81,7 +82,7 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
   const notCompiled = (error: unknown): BurrowError =>
     pacError(location, `the script does not compile: ${error instanceof Error ? error.message : String(error)}`);
 
-  let compiled: ReturnType<typeof compilePac>;
+  let compiled: CompiledPac;
   try {
     compiled = compilePac(text, asyncNames, env);
   } catch (error) {
@@ -89,16 +90,10 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
     throw notCompiled(error);
   }
   const vm = await vmReady;
-  let findProxyForUrl: (url: string, host: string) => Promise<unknown>;
+  let findProxyForUrl: FindProxyCaller;
   try {
     installFunctions(vm, functions);
-    try {
-      findProxyForUrl = evaluateScript(vm, compiled.code, location);
-    } catch (error) {
-      // A cached rewrite QuickJS refuses (damaged in some way the digest did not catch): compile it again, once.
-      if (!compiled.cached) throw error;
-      findProxyForUrl = evaluateScript(vm, compilePac(text, asyncNames, env, { fresh: true }).code, location);
-    }
+    findProxyForUrl = loadScript(vm, compiled, location, () => compilePac(text, asyncNames, env, { fresh: true }));
   } catch (error) {
     vm.dispose();
     throw notCompiled(error);
@@ -204,10 +199,36 @@ function release(vm: QuickJS, handle: JSValueHandle): void {
   if (handle !== vm.undefined && handle !== vm.null && handle !== vm.true && handle !== vm.false) handle.dispose();
 }
 
-/** Runs the (rewritten) script and returns a caller of its FindProxyForURL, which is async after the rewrite. */
-function evaluateScript(vm: QuickJS, code: string, location: string): (url: string, host: string) => Promise<unknown> {
-  // The script's completion value is the function, however the script declared it (function, var, let or const).
-  const fn = vm.evalCode(`${code};FindProxyForURL`, location);
+/**
+ * Runs the script, from its cached bytecode when there is one, and returns a caller of its FindProxyForURL. A cached
+ * entry QuickJS refuses (damaged in a way its digest did not catch) is compiled again, once; code QuickJS has run is
+ * kept with its bytecode for later runs.
+ */
+function loadScript(vm: QuickJS, first: CompiledPac, location: string, recompile: () => CompiledPac): FindProxyCaller {
+  const attempt = (compiled: CompiledPac): FindProxyCaller => {
+    if (compiled.bytecode) return callerOf(vm, vm.evalBytecode(compiled.bytecode));
+    // The script's completion value is the function, however the script declared it (function, var, let or const).
+    const source = `${compiled.code};FindProxyForURL`;
+    const caller = callerOf(vm, vm.evalCode(source, location));
+    let bytecode: Uint8Array | undefined;
+    try {
+      bytecode = vm.compile(source, location);
+    } catch {
+      bytecode = undefined; // the code alone is still worth keeping
+    }
+    compiled.keep(bytecode);
+    return caller;
+  };
+  if (!first.cached) return attempt(first);
+  try {
+    return attempt(first);
+  } catch {
+    return attempt(recompile());
+  }
+}
+
+/** A caller of FindProxyForURL (async after the rewrite): the function's handle must be one. */
+function callerOf(vm: QuickJS, fn: JSValueHandle): FindProxyCaller {
   const type = vm.typeof(fn);
   if (type !== 'function') {
     fn.dispose();

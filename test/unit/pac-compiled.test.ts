@@ -1,12 +1,12 @@
-// The compiled-PAC cache (src/route/pac-compiled.ts): degenerator's rewrite kept per (content, async names, compiler)
-// in the per-user store. Keyed on content (a changed PAC is obeyed at once), ignored when damaged, and whatever it
-// holds runs inside QuickJS like a fresh compile (the sandbox does not depend on where the code came from).
-import { createHash } from 'node:crypto';
+// The compiled-PAC cache (src/route/pac-compiled.ts): degenerator's rewrite and QuickJS's bytecode of it, kept per
+// (content, async names, compiler, QuickJS) in the per-user store. Keyed on content (a changed PAC is obeyed at once),
+// ignored when damaged, and whatever it holds runs inside QuickJS like a fresh compile (the sandbox does not depend on
+// where the code came from).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compilePac, PAC_COMPILER } from '../../src/route/pac-compiled.ts';
+import { compiledDigest, compilePac, PAC_COMPILER, PAC_QUICKJS } from '../../src/route/pac-compiled.ts';
 import { loadPac } from '../../src/route/pac.ts';
 import { makeTarget } from '../../src/route/target.ts';
 import { openStore } from '../../src/state/store.ts';
@@ -30,7 +30,12 @@ describe('compiled PAC cache', () => {
     const { env, pac } = setup('function FindProxyForURL(u, h) { return "PROXY first.example:1"; }');
     const text = readFileSync(pac, 'utf8');
     expect(compilePac(text, NAMES, env).cached).toBe(false);
-    expect(compilePac(text, NAMES, env).cached).toBe(true);
+    // Kept only once QuickJS has run it, with its bytecode.
+    expect(compilePac(text, NAMES, env).cached).toBe(false);
+    expect(await answer(pac, env)).toBe('PROXY first.example:1');
+    const kept = compilePac(text, NAMES, env);
+    expect(kept.cached).toBe(true);
+    expect(kept.bytecode?.length).toBeGreaterThan(0);
     expect(await answer(pac, env)).toBe('PROXY first.example:1');
 
     writeFileSync(pac, 'function FindProxyForURL(u, h) { return "PROXY second.example:2"; }');
@@ -65,18 +70,23 @@ function FindProxyForURL(url, host) {
     expect(await answer(pac, env)).toBe('PROXY right.example:1');
     expect(compilePac(text, NAMES, env).cached).toBe(true); // rewritten by the load above
 
-    const store = JSON.parse(readFileSync(storeFile, 'utf8')) as { entries: Record<string, { value: { code: string; digest: string } }> };
+    const store = JSON.parse(readFileSync(storeFile, 'utf8')) as { entries: Record<string, { value: { code: string; digest: string; bytecode?: string } }> };
     const [key] = Object.keys(store.entries);
     // Another answer under the right key, but the digest of the original code: not believed.
     store.entries[key!]!.value.code = 'function FindProxyForURL(u, h) { return "PROXY wrong.example:1"; }';
+    delete store.entries[key!]!.value.bytecode;
     writeFileSync(storeFile, JSON.stringify(store));
     expect(await answer(pac, env)).toBe('PROXY right.example:1');
 
-    // Code that matches its digest but does not run (a syntax error): compiled again, once.
+    // Code that matches its digest but does not run (a syntax error), and bytecode that is not bytecode: compiled
+    // again, once.
     const broken = 'function FindProxyForURL(u, h) { return';
-    openStore<{ code: string; digest: string }>(env, 'pac-compiled', { ttlMs: 60_000 }).set(key!, { code: broken, digest: sha256(broken) });
+    plant(env, key!, broken);
     expect(await answer(pac, env)).toBe('PROXY right.example:1');
     expect(compilePac(text, NAMES, env).code).not.toBe(broken);
+    plant(env, key!, 'function FindProxyForURL(u, h) { return "PROXY right.example:1"; }', Buffer.from('not bytecode at all').toString('base64'));
+    expect(await answer(pac, env)).toBe('PROXY right.example:1');
+    expect(compilePac(text, NAMES, env).bytecode?.length).toBeGreaterThan(30);
   });
 
   it('keeps the sandbox: require, process, fetch and Node globals are absent, whether the code is fresh or cached', async () => {
@@ -92,16 +102,21 @@ function FindProxyForURL(url, host) {
     // Even code planted in the cache under this PAC's key (with a matching digest) runs inside QuickJS.
     const planted = `function FindProxyForURL(u, h) { try { return "PROXY " + require("node:fs").readFileSync("/etc/passwd", "utf8").length + ".example:1"; } catch (e) { return "PROXY " + e.name + ".example:1"; } }`;
     const key = Object.keys((JSON.parse(readFileSync(storeFile, 'utf8')) as { entries: object }).entries)[0]!;
-    openStore<{ code: string; digest: string }>(env, 'pac-compiled', { ttlMs: 60_000 }).set(key, { code: planted, digest: sha256(planted) });
+    plant(env, key, planted);
+    expect(await answer(pac, env)).toBe('PROXY ReferenceError.example:1');
+    // ... and so does its bytecode, kept by that run.
+    expect(compilePac(readFileSync(pac, 'utf8'), NAMES, env).bytecode?.length).toBeGreaterThan(0);
     expect(await answer(pac, env)).toBe('PROXY ReferenceError.example:1');
   });
 
-  it('names the compiler pac-resolver actually uses (part of the key)', () => {
-    const { version } = JSON.parse(readFileSync('node_modules/degenerator/package.json', 'utf8')) as { version: string };
-    expect(PAC_COMPILER).toBe(`degenerator ${version}`);
+  it('names the compiler and the QuickJS build actually installed (part of the key)', () => {
+    const version = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+    expect(PAC_COMPILER).toBe(`degenerator ${version('degenerator')}`);
+    expect(PAC_QUICKJS).toBe(`quickjs-wasi ${version('quickjs-wasi')}`);
   });
 });
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/** Writes an entry with a matching digest under `key`, as a damaged or hand-made cache could hold. */
+function plant(env: Record<string, string>, key: string, code: string, bytecode?: string): void {
+  openStore(env, 'pac-compiled', { ttlMs: 60_000 }).set(key, { digest: compiledDigest(code, bytecode), code, ...(bytecode ? { bytecode } : {}) });
 }
