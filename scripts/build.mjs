@@ -54,7 +54,7 @@ await build({
 //   ~65 KB, needed by every evaluation. pac-resolver's index also imports degenerator for its compile(), which burrow
 //   does not call from here: the plugin below marks degenerator and its parser/printer free of side effects, so esbuild
 //   leaves them out. quickjs-wasi is given quickjs.wasm's bytes by src/route/pac.ts (it cannot find its own file
-//   from inside a bundle).
+//   from inside a bundle): the build copies it to dist/quickjs.wasm.
 // - pac-compiler.cjs: degenerator (esprima, escodegen, ast-types; ~440 KB, ~25 ms to load), which rewrites a PAC's
 //   calls to asynchronous functions into awaits: needed only for a PAC whose rewritten form is not already in the
 //   per-user cache (src/route/pac-compiled.ts).
@@ -82,8 +82,13 @@ await build({
   outfile: `${outdir}/pac-compiler.cjs`,
 });
 {
-  const { readFileSync } = await import('node:fs');
+  const { copyFileSync, readFileSync } = await import('node:fs');
   if (/esprima|escodegen/.test(readFileSync(`${outdir}/pac-engine.cjs`, 'utf8'))) throw new Error('build: pac-engine.cjs carries the PAC compiler (degenerator): the tree-shaking above no longer works');
+  // quickjs.wasm from the very quickjs-wasi bundled above: its JavaScript and its WebAssembly must be of one version
+  // (an install may bring a newer quickjs-wasi than the build had), and dist/ needs no package lookup to find it.
+  const { createRequire } = await import('node:module');
+  const { dirname, join } = await import('node:path');
+  copyFileSync(join(dirname(createRequire(import.meta.url).resolve('quickjs-wasi/package.json')), 'quickjs.wasm'), `${outdir}/quickjs.wasm`);
 }
 
 // The demo reuses the test suite's Node peers (a CONNECT proxy, an SSH server); bundled so plain `node` runs it.

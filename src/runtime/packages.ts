@@ -45,8 +45,13 @@ export function requirePacCompiler(): PacCompiler {
   return requireBesideDist(besideDist('pac-compiler.cjs') ?? 'degenerator') as PacCompiler;
 }
 
-/** quickjs-wasi's WebAssembly file (its bundled copy in dist/ cannot find it by itself). */
+/**
+ * quickjs-wasi's WebAssembly file: dist/quickjs.wasm, which the build copies from the quickjs-wasi it bundles into
+ * dist/pac-engine.cjs (the two must be of one version); from source, the package's own.
+ */
 export function quickjsWasmFile(): string {
+  const copied = besideDist('quickjs.wasm');
+  if (copied) return copied;
   const packageJson = process.getBuiltinModule('node:module').createRequire(import.meta.url).resolve('quickjs-wasi/package.json');
   return process.getBuiltinModule('node:path').join(packageJson, '..', 'quickjs.wasm');
 }
