@@ -6,7 +6,7 @@
 // cache `npm ci` filled.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SQUID_PASSWORD,
@@ -67,6 +67,8 @@ describe.skipIf(skipReason)(title('npm pack + npm install -g into a temporary pr
     expect(files).toContain('bin/burrow');
     expect(files).toContain('dist/connect.cjs');
     expect(files).toContain('dist/burrow.mjs');
+    // The PAC engine: QuickJS with its WebAssembly of the same version, and the compiler.
+    expect(files).toEqual(expect.arrayContaining(['dist/pac-engine.cjs', 'dist/pac-compiler.cjs', 'dist/quickjs.wasm']));
     const unwanted = files.filter((f) => /\.map$|v8cache|^dist\/(exe|bench|demo)|^(src|test|bench|scripts|peers)\//.test(f));
     expect(unwanted).toEqual([]);
     // Every chunk the entry can import is in the package (no stale or missing chunk).
@@ -93,6 +95,14 @@ describe.skipIf(skipReason)(title('npm pack + npm install -g into a temporary pr
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     await expect.poll(() => squid.accessLog(), { timeout: 10_000 }).toContain(`CONNECT ${TARGET_NAME}:${sshd.port} ${SQUID_USER} `);
+  });
+
+  it('route --pac from the prefix evaluates a PAC with the installed engine (a DNS function included)', async () => {
+    const pac = join(dir, 'proxy.pac');
+    writeFileSync(pac, 'function FindProxyForURL(url, host) { return isInNet(dnsResolve("localhost"), "127.0.0.0", "255.0.0.0") ? "PROXY in.example:1" : "DIRECT"; }\n');
+    const result = await run(join(prefix, 'bin', 'burrow'), ['route', '--pac', pac, TARGET_NAME, '22', '--json'], { env: env() });
+    expect(result.code, explain(result)).toBe(0);
+    expect(JSON.parse(result.stdout).plan[0].pac.answer).toBe('PROXY in.example:1');
   });
 
   it('ssh-config from the prefix: its ProxyCommand names the installed bin/burrow', async () => {
