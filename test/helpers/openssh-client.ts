@@ -9,9 +9,11 @@ export interface SshResult {
   stderr: string;
 }
 
-/** Runs the system's OpenSSH client non-interactively with the given ProxyCommand; no user config, no known_hosts. */
-export function runSsh(options: { host: string; port: number; proxyCommand: string; command: string; input?: Buffer | string; env?: NodeJS.ProcessEnv; extra?: string[] }): Promise<SshResult> {
-  const args = [
+type SshOptions = { host: string; port: number; proxyCommand: string; command: string; input?: Buffer | string; env?: NodeJS.ProcessEnv; extra?: string[] };
+
+/** The system's OpenSSH client's arguments: non-interactive, the given ProxyCommand, no user config, no known_hosts. */
+export function sshArgs(options: Omit<SshOptions, 'input' | 'env'>): string[] {
+  return [
     '-F', '/dev/null',
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=no',
@@ -24,6 +26,11 @@ export function runSsh(options: { host: string; port: number; proxyCommand: stri
     `tester@${options.host}`,
     options.command,
   ];
+}
+
+/** Runs the system's OpenSSH client (sshArgs) to the end of `command`, with `input` on its stdin. */
+export function runSsh(options: SshOptions): Promise<SshResult> {
+  const args = sshArgs(options);
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', args, { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];

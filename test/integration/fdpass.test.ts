@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startConnectProxy, startSocks5Server, startSshServer } from '../helpers/node-peers.ts';
-import { HAVE_SSH, runSsh } from '../helpers/openssh-client.ts';
+import { HAVE_SSH, runSsh, sshArgs } from '../helpers/openssh-client.ts';
+import { processesWithEnv } from '../../peers/processes.ts';
 import { BURROW, cleanEnv, runBurrow } from '../helpers/run-burrow.ts';
 import { makeTestCa, startTlsFront } from '../helpers/tls-proxy.ts';
 import { trackPeers } from '../helpers/track-peers.ts';
@@ -97,6 +98,33 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     expect(closed?.pid).not.toBe(fallback?.pid);
     expect(closed?.sent).toBeGreaterThan(payload.length);
     expect(text).not.toContain('p w');
+  });
+
+  it('the fallback relay: the ProxyCommand gone, one relay while the session is open (no password in its process listing), none after', async () => {
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    const proxy = await track(startConnectProxy({ answerAhead: true, auth: { user: 'u', password } }));
+    const sshd = await track(startSshServer());
+    // Every process started for this session inherits the marker (as in the interop suite's fdpass test).
+    const marker = `FDPASS_FALLBACK_TEST=${randomBytes(8).toString('hex')}`;
+    const [name, value] = marker.split('=') as [string, string];
+    const proxyCommand = fdpass('-x', `http://u:${password}@127.0.0.1:${proxy.port}`);
+    const env = { ...cleanEnv({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'burrow-fdpass-cache-')) }), [name]: value };
+    // sha256sum reads until stdin ends: the session stays open while the test looks.
+    const ssh = spawn('ssh', sshArgs({ host: '127.0.0.1', port: sshd.port, proxyCommand, command: 'sha256sum', extra: FDPASS }), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const closed = new Promise<number | null>((resolve) => ssh.once('close', resolve));
+    const burrows = () => processesWithEnv(marker).filter((p) => p.pid !== ssh.pid && p.cmdline.includes('burrow'));
+    try {
+      await expect.poll(() => sshd.commands, { timeout: 20_000 }).toEqual(['sha256sum']);
+      // ssh waits for the ProxyCommand to exit before it authenticates: the one burrow left is the relay it started.
+      // (Its command line shows burrow's process title; the password went over the control pipe either way.)
+      await expect.poll(() => burrows().length, { timeout: 20_000 }).toBe(1);
+      expect(burrows()[0]!.cmdline).not.toContain(password);
+      ssh.stdin.end('bytes through the relay');
+    } finally {
+      if (!ssh.stdin.writableEnded) ssh.kill('SIGTERM');
+    }
+    expect(await closed).toBe(0);
+    await expect.poll(() => burrows(), { timeout: 20_000 }).toEqual([]);
   });
 
   it('a direct route: the banner the server sends at once stays in the socket for ssh', async () => {
