@@ -108,7 +108,8 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     const marker = `FDPASS_FALLBACK_TEST=${randomBytes(8).toString('hex')}`;
     const [name, value] = marker.split('=') as [string, string];
     const proxyCommand = fdpass('-x', `http://u:${password}@127.0.0.1:${proxy.port}`);
-    const env = { ...cleanEnv({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'burrow-fdpass-cache-')) }), [name]: value };
+    const cache = mkdtempSync(join(tmpdir(), 'burrow-fdpass-cache-'));
+    const env = { ...cleanEnv({ XDG_CACHE_HOME: cache }), [name]: value };
     // sha256sum reads until stdin ends: the session stays open while the test looks.
     const ssh = spawn('ssh', sshArgs({ host: '127.0.0.1', port: sshd.port, proxyCommand, command: 'sha256sum', extra: FDPASS }), { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const closed = new Promise<number | null>((resolve) => ssh.once('close', resolve));
@@ -123,8 +124,12 @@ describe.skipIf(!HAVE_SSH)('connect --fdpass under OpenSSH ProxyUseFdpass', () =
     } finally {
       if (!ssh.stdin.writableEnded) ssh.kill('SIGTERM');
     }
-    expect(await closed).toBe(0);
-    await expect.poll(() => burrows(), { timeout: 20_000 }).toEqual([]);
+    try {
+      expect(await closed).toBe(0);
+      await expect.poll(() => burrows(), { timeout: 20_000 }).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('a direct route: the banner the server sends at once stays in the socket for ssh', async () => {
