@@ -40,6 +40,21 @@ function FindProxyForURL(url, host) {
 `;
 }
 
+/**
+ * The same, plus the other common corporate shape: "on the office LAN?" with isInNet(myIpAddress(), ...), the
+ * functions that pac-resolver makes asynchronous (and rewrites the script for; burrow does not: src/route/pac-dns.ts).
+ * No DNS: myIpAddress reads the interfaces, isInNet gets an address literal.
+ */
+function pacTextAsync(squidPort: number, comment: string): string {
+  return `// ${comment}
+function FindProxyForURL(url, host) {
+  if (isPlainHostName(host) || dnsDomainIs(host, ".corp.example") || shExpMatch(host, "10.*")) return "DIRECT";
+  if (isInNet(myIpAddress(), "198.51.100.0", "255.255.255.0")) return "DIRECT";
+  return "PROXY ${LOOPBACK}:${squidPort}";
+}
+`;
+}
+
 export function pacCandidates(setup: Setup): Candidate[] {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-bench-pac-'));
   const cacheHome = join(dir, 'cache');
@@ -72,6 +87,18 @@ export function pacCandidates(setup: Setup): Candidate[] {
       },
       env,
     },
+    {
+      id: 'pac-first-async',
+      label: '(e) --pac, first time, with isInNet',
+      kind: 'burrow',
+      via: 'squid',
+      argv: (p) => {
+        const file = join(dir, `first-async-${++contents}.pac`);
+        writeFileSync(file, pacTextAsync(setup.squidPort, `run ${contents}: content never seen before`));
+        return connect(['--pac', file], JUMP, p);
+      },
+      env,
+    },
   ];
 }
 
@@ -98,6 +125,7 @@ export interface PacRatios {
   remembered: PacRatio;
   seenBefore: PacRatio;
   firstTime: PacRatio;
+  firstTimeRewritten: PacRatio;
 }
 
 export function pacRatios(rows: Row[]): PacRatios {
@@ -118,6 +146,7 @@ export function pacRatios(rows: Row[]): PacRatios {
     remembered: of('pac-remembered', PAC_TARGETS.remembered),
     seenBefore: of('pac-seen', PAC_TARGETS.cold),
     firstTime: of('pac-first', PAC_TARGETS.cold),
+    firstTimeRewritten: of('pac-first-async', PAC_TARGETS.cold),
   };
 }
 
@@ -132,11 +161,13 @@ export function printPac(rows: Row[], r: PacRatios): void {
   line('(b) --pac, answer remembered', r.remembered);
   line('(c) --pac, PAC seen before, new host', r.seenBefore);
   line('(d) --pac, first time (new content)', r.firstTime);
+  line('(e) --pac, first time, with isInNet', r.firstTimeRewritten);
   for (const row of rows) {
     const failed = row.samples.filter((s) => !s.ok);
     if (row.skipped) console.log(`  ${row.label}: skipped: ${row.skipped}`);
     if (failed.length) console.log(`  ${row.label}: ${failed.length} failed run(s): ${failed[0]!.note ?? ''}`);
   }
   console.log(`  medians of ${rows[0]?.acceptMs.n ?? 0} runs each; peak RSS is VmHWM while the tunnel is open.`);
-  console.log('  (c) and (d) are both "cold" (the answer not remembered); (c) finds the compiled PAC in the per-user cache.');
+  console.log('  (c), (d) and (e) are all "cold" (the answer not remembered); (c) finds the compiled PAC in the per-user cache;');
+  console.log('  (e) calls isInNet(myIpAddress(), ...), the functions pac-resolver would rewrite the script for.');
 }

@@ -48,16 +48,13 @@ await build({
   logLevel: 'warning',
 });
 
-// The PAC engine, as two CommonJS files that src/runtime/packages.ts loads only when a PAC is evaluated (as ES modules
-// from node_modules they cost ~110 ms of Node's ESM loader per run):
-// - pac-engine.cjs: QuickJS (quickjs-wasi) and pac-resolver's built-in PAC functions (shExpMatch, dnsDomainIs, ...),
-//   ~65 KB, needed by every evaluation. pac-resolver's index also imports degenerator for its compile(), which burrow
-//   does not call from here: the plugin below marks degenerator and its parser/printer free of side effects, so esbuild
-//   leaves them out. quickjs-wasi is given quickjs.wasm's bytes by src/route/pac.ts (it cannot find its own file
-//   from inside a bundle): the build copies it to dist/quickjs.wasm.
-// - pac-compiler.cjs: degenerator (esprima, escodegen, ast-types; ~440 KB, ~25 ms to load), which rewrites a PAC's
-//   calls to asynchronous functions into awaits: needed only for a PAC whose rewritten form is not already in the
-//   per-user cache (src/route/pac-compiled.ts).
+// The PAC engine, as one CommonJS file that src/runtime/packages.ts loads only when a PAC is evaluated (as ES modules
+// from node_modules they cost ~110 ms of Node's ESM loader per run): QuickJS (quickjs-wasi) and pac-resolver's
+// built-in PAC functions (shExpMatch, dnsDomainIs, ...), ~65 KB. pac-resolver's index also imports degenerator (with
+// esprima, escodegen and ast-types, ~440 KB) for its compile(), which burrow does not use (src/route/pac-dns.ts says
+// why): the plugin below marks them free of side effects, so esbuild leaves them out. quickjs-wasi is given
+// quickjs.wasm's bytes by src/route/pac.ts (it cannot find its own file from inside a bundle): the build copies it
+// to dist/quickjs.wasm.
 const compilerOnly = /^(degenerator|esprima|escodegen|ast-types)$/;
 const leaveOutCompiler = {
   name: 'leave-out-pac-compiler',
@@ -69,17 +66,16 @@ const leaveOutCompiler = {
     });
   },
 };
-const pacBundle = { bundle: true, format: 'cjs', platform: 'node', target: 'node20.19', minifyWhitespace: true, logLevel: 'error' };
 await build({
-  ...pacBundle,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
+  minifyWhitespace: true,
+  logLevel: 'error',
   stdin: { contents: "export { QuickJS } from 'quickjs-wasi'; export { sandbox } from 'pac-resolver';", resolveDir: '.', loader: 'js' },
   outfile: `${outdir}/pac-engine.cjs`,
   plugins: [leaveOutCompiler],
-});
-await build({
-  ...pacBundle,
-  stdin: { contents: "export { degenerator } from 'degenerator';", resolveDir: '.', loader: 'js' },
-  outfile: `${outdir}/pac-compiler.cjs`,
 });
 {
   const { copyFileSync, readFileSync } = await import('node:fs');

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
-import { requirePacCompiler } from '../runtime/packages.ts';
 import { openStore } from '../state/store.ts';
 
-// A PAC script as QuickJS runs it: degenerator's rewrite of the text (calls to the asynchronous PAC functions, and to
-// the script's own functions that make them, become awaits; those functions become async). The rewrite parses and
-// prints the whole script with esprima, ast-types and escodegen: ~25 ms to load them and ~20 ms to run on a cold
-// process, most of a first evaluation. Its result depends only on the text, the names of the asynchronous functions
-// and the compiler, so it is kept in the per-user store (src/state/store.ts: 0600, ignored when corrupt) under a hash
-// of the three: a PAC seen before skips the compiler entirely, and a changed PAC is another key, compiled at once.
-// With it goes QuickJS's bytecode for it (QuickJS's own parse is most of what is left of a cold evaluation), so the
-// key names the QuickJS build too. An entry is written only once QuickJS has run the code, and one whose digest does
-// not match, or that QuickJS refuses, is compiled again. Cached code and bytecode only ever run inside QuickJS, like
-// fresh ones: the sandbox does not depend on where they came from.
+// QuickJS's bytecode of a PAC script, kept in the per-user store (src/state/store.ts: 0600, ignored when corrupt)
+// under a hash of the text and the QuickJS build: QuickJS's own parse is most of what a cold evaluation costs once the
+// engine is up (~10 ms, mostly compiling QuickJS's parser from WebAssembly), and a PAC seen before skips it. A changed
+// PAC is another key. An entry is written only once QuickJS has run the code, and one whose digest does not match,
+// or that QuickJS refuses, is compiled again. Kept bytecode only ever runs inside QuickJS, like fresh code: the
+// sandbox does not depend on where it came from.
 
-/**
- * The compiler and the QuickJS build whose output is cached: pac-resolver 9.0.1 pins degenerator 7.0.1 (a test checks
- * both against node_modules). Other versions may rewrite differently or read bytecode differently: another key.
- */
-export const PAC_COMPILER = 'degenerator 7.0.1';
+/** The QuickJS build whose bytecode is kept (a test checks it against node_modules): another build, another key. */
 export const PAC_QUICKJS = 'quickjs-wasi 2.2.0';
 /** Long: the key changes with the content, so an entry never goes stale; only the newest few are kept. */
 const TTL_MS = 30 * 24 * 3600_000;
@@ -32,13 +23,13 @@ interface CompiledEntry {
 }
 
 export interface CompiledPac {
-  /** The rewritten script. */
+  /** The script's text. */
   code: string;
   /** QuickJS bytecode of what pac.ts evaluates, when the cache had it. */
   bytecode?: Uint8Array;
-  /** Whether it came from the per-user cache (the compiler did not load). */
+  /** Whether it came from the per-user cache. */
   cached: boolean;
-  /** Keeps the code, and the bytecode QuickJS made of it, for later runs (once QuickJS has run it). */
+  /** Keeps the bytecode QuickJS made of the code for later runs (once QuickJS has run it). */
   keep(bytecode: Uint8Array | undefined): void;
 }
 
@@ -47,9 +38,9 @@ export interface PacCompileOptions {
   fresh?: boolean;
 }
 
-export function compilePac(text: string, asyncNames: readonly string[], env: Readonly<Record<string, string | undefined>>, options: PacCompileOptions = {}): CompiledPac {
+export function compilePac(text: string, env: Readonly<Record<string, string | undefined>>, options: PacCompileOptions = {}): CompiledPac {
   const store = openStore<CompiledEntry>(env, 'pac-compiled', { ttlMs: TTL_MS, maxEntries: MAX_ENTRIES });
-  const key = createHash('sha256').update(`${PAC_COMPILER}\0${PAC_QUICKJS}\0${[...asyncNames].sort().join(',')}\0`).update(text).digest('hex');
+  const key = createHash('sha256').update(`${PAC_QUICKJS}\0`).update(text).digest('hex');
   const keep = (code: string) => (bytecode: Uint8Array | undefined) => {
     const encoded = bytecode ? Buffer.from(bytecode).toString('base64') : undefined;
     store.set(key, { digest: compiledDigest(code, encoded), code, ...(encoded ? { bytecode: encoded } : {}) });
@@ -65,8 +56,7 @@ export function compilePac(text: string, asyncNames: readonly string[], env: Rea
       };
     }
   }
-  const code = requirePacCompiler().degenerator(text, [...asyncNames]);
-  return { code, cached: false, keep: keep(code) };
+  return { code: text, cached: false, keep: keep(text) };
 }
 
 /** What an entry's digest covers: the code and the bytecode (base64), as stored. */

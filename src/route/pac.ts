@@ -1,12 +1,10 @@
-import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import type { JSValueHandle, QuickJS } from 'quickjs-wasi';
 import { BurrowError } from '../errors.ts';
 import { embeddedAsset } from '../runtime/install.ts';
 import { quickjsWasmFile, requirePacEngine } from '../runtime/packages.ts';
 import { compilePac, type CompiledPac } from './pac-compiled.ts';
+import { pacDnsFunctions, withLookups, type LookupTable } from './pac-dns.ts';
 import { pacError } from './pac-fetch.ts';
 import { pacUrlFor } from './pac-result.ts';
 import type { Target } from './target.ts';
@@ -16,20 +14,19 @@ import type { Target } from './target.ts';
 // network (REFERENCE.md §4). This module and the engine (dist/pac-engine.cjs) are imported only when a PAC answer is
 // not remembered (sources.ts); the script is loaded once per run and each answer is cached per target.
 //
-// The script is first rewritten by degenerator so that calls to the asynchronous functions (DNS) become awaits
-// (src/route/pac-compiled.ts, which caches the rewrite per content); this module then does what pac-resolver's
-// createPacResolver() would do with the rewritten text: each PAC function becomes a QuickJS host function (a host
-// promise becomes a QuickJS promise), the script is evaluated, and FindProxyForURL is called and its promise awaited.
+// This module does what pac-resolver's createPacResolver() would do, without its script rewrite: each PAC function
+// becomes a QuickJS host function, the script is evaluated (from QuickJS bytecode kept per content when there is some:
+// src/route/pac-compiled.ts), and FindProxyForURL is called. The DNS functions answer from a table, and an evaluation
+// that needs a name the table lacks is run again once it is looked up (src/route/pac-dns.ts, as Chromium does).
 //
 // burrow replaces some of pac-resolver's built-in functions:
 // - alert() writes to stdout in pac-resolver, which in `connect` is the tunnel: here it is collected and shown as a
 //   route warning (`burrow route`, or `connect -v`).
 // - myIpAddress() opens a socket to 8.8.8.8 in pac-resolver: here it reads the interfaces, no traffic.
-// - dnsResolve(), isResolvable() and isInNet() look names up with a time bound (DNS_LIMIT_MS each).
+// - dnsResolve(), isResolvable() and isInNet() look names up with a time bound (2 s each), between runs.
 // QuickJS's own writes to stdout/stderr (WASI fd_write; nothing a script can call, but the tunnel must never carry a
 // stray byte) are refused. Every evaluation is bounded too: QuickJS's interrupt handler stops a script that loops.
 
-const DNS_LIMIT_MS = 2000;
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 const WASI_ERRNO_BADF = 8;
 
@@ -58,7 +55,7 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
   keepWebAssemblyOnLiftoff();
   let deadline = Number.POSITIVE_INFINITY;
   let ticks = 0;
-  // Compiling quickjs.wasm runs on V8's background threads: start it, and rewrite the script meanwhile.
+  // Compiling quickjs.wasm runs on V8's background threads: start it, and read the kept bytecode meanwhile.
   const vmReady = engine.QuickJS.create({
     wasm: quickjsWasm(),
     memoryLimit: MEMORY_LIMIT,
@@ -67,36 +64,24 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
     wasi: () => ({ fd_write: () => WASI_ERRNO_BADF }),
   });
   let alerts: string[] = [];
+  // The evaluation under way's DNS answers (pac-dns.ts): a new table for each answer.
+  let lookups: LookupTable = { answers: new Map() };
   const functions: Record<string, PacFunction> = {
     ...(engine.sandbox as unknown as Record<string, PacFunction>),
     alert: (message?: unknown) => {
       if (alerts.length < 20) alerts.push(String(message ?? '').slice(0, 500));
     },
-    myIpAddress,
-    dnsResolve,
-    isResolvable,
-    isInNet,
+    ...pacDnsFunctions(() => lookups),
   };
-  // degenerator turns calls to these into awaits (pac-resolver picks them the same way).
-  const asyncNames = Object.keys(functions).filter((name) => functions[name]!.constructor.name === 'AsyncFunction');
-  const notCompiled = (error: unknown): BurrowError =>
-    pacError(location, `the script does not compile: ${error instanceof Error ? error.message : String(error)}`);
-
-  let compiled: CompiledPac;
-  try {
-    compiled = compilePac(text, asyncNames, env);
-  } catch (error) {
-    void vmReady.then((vm) => vm.dispose(), () => undefined);
-    throw notCompiled(error);
-  }
+  const compiled = compilePac(text, env);
   const vm = await vmReady;
   let findProxyForUrl: FindProxyCaller;
   try {
     installFunctions(vm, functions);
-    findProxyForUrl = loadScript(vm, compiled, location, () => compilePac(text, asyncNames, env, { fresh: true }));
+    findProxyForUrl = loadScript(vm, compiled, location, () => compilePac(text, env, { fresh: true }));
   } catch (error) {
     vm.dispose();
-    throw notCompiled(error);
+    throw pacError(location, `the script does not compile: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   const cache = new Map<string, Promise<PacEvaluation>>();
@@ -104,12 +89,15 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
   let queue: Promise<unknown> = Promise.resolve();
   const run = (url: string, host: string): Promise<PacEvaluation> => {
     const turn = queue.then(async () => {
-      alerts = [];
       deadline = Date.now() + timeoutMs;
+      lookups = { answers: new Map() };
       let timer: NodeJS.Timeout | undefined;
       try {
         const answer = await Promise.race([
-          findProxyForUrl(url, host),
+          withLookups(lookups, () => {
+            alerts = [];
+            return findProxyForUrl(url, host);
+          }),
           new Promise<never>((_resolve, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
           }),
@@ -164,31 +152,12 @@ function quickjsWasm(): Uint8Array {
 }
 
 /**
- * Each PAC function as a global host function of the VM: arguments arrive as plain values; a result that is a promise
- * (the DNS functions) reaches the script as a QuickJS promise, settled when the host's settles.
+ * Each PAC function as a global host function of the VM: arguments arrive as plain values, and every function answers
+ * synchronously (the DNS ones from their table: pac-dns.ts). What a function throws is thrown inside the script.
  */
 function installFunctions(vm: QuickJS, functions: Record<string, PacFunction>): void {
   for (const [name, fn] of Object.entries(functions)) {
-    const handle = vm.newFunction(name, (...args: JSValueHandle[]) => {
-      const result = fn(...args.map((arg) => vm.dump(arg)));
-      if (!(result instanceof Promise)) return vm.hostToHandle(result);
-      const promise = vm.newPromise();
-      const settle = (how: 'resolve' | 'reject', make: () => JSValueHandle): void => {
-        try {
-          const value = make();
-          promise[how](value);
-          release(vm, value);
-          vm.executePendingJobs();
-        } catch {
-          // The VM was disposed meanwhile (the script failed to load): nobody waits for this answer.
-        }
-      };
-      result.then(
-        (value: unknown) => settle('resolve', () => vm.hostToHandle(value)),
-        (error: unknown) => settle('reject', () => vm.newError(error instanceof Error ? error : String(error))),
-      );
-      return promise.handle;
-    });
+    const handle = vm.newFunction(name, (...args: JSValueHandle[]) => vm.hostToHandle(fn(...args.map((arg) => vm.dump(arg)))));
     vm.setProp(vm.global, name, handle);
     handle.dispose();
   }
@@ -227,7 +196,7 @@ function loadScript(vm: QuickJS, first: CompiledPac, location: string, recompile
   }
 }
 
-/** A caller of FindProxyForURL (async after the rewrite): the function's handle must be one. */
+/** A caller of FindProxyForURL (which a script may declare async): the function's handle must be one. */
 function callerOf(vm: QuickJS, fn: JSValueHandle): FindProxyCaller {
   const type = vm.typeof(fn);
   if (type !== 'function') {
@@ -257,55 +226,4 @@ function callerOf(vm: QuickJS, fn: JSValueHandle): FindProxyCaller {
       result?.dispose();
     }
   };
-}
-
-async function boundedLookup(host: string): Promise<string | null> {
-  if (isIP(host) === 4) return host;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      lookup(host, { family: 4 }).then((r) => r.address),
-      new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), DNS_LIMIT_MS);
-      }),
-    ]);
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// The sandbox functions must be real async functions: pac-resolver (via degenerator) looks for AsyncFunction to
-// know which calls in the script to turn into awaits.
-
-async function dnsResolve(host: unknown): Promise<string | null> {
-  return typeof host === 'string' ? boundedLookup(host) : null;
-}
-
-async function isResolvable(host: unknown): Promise<boolean> {
-  return (await dnsResolve(host)) !== null;
-}
-
-async function isInNet(host: unknown, pattern: unknown, mask: unknown): Promise<boolean> {
-  if (typeof host !== 'string' || typeof pattern !== 'string' || typeof mask !== 'string') return false;
-  const address = await boundedLookup(host);
-  if (address === null) return false;
-  const [a, p, m] = [address, pattern, mask].map(ipv4Number);
-  if (a === undefined || p === undefined || m === undefined) return false;
-  return ((a & m) >>> 0) === ((p & m) >>> 0);
-}
-
-async function myIpAddress(): Promise<string> {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address;
-    }
-  }
-  return '127.0.0.1';
-}
-
-function ipv4Number(text: string): number | undefined {
-  if (isIP(text) !== 4) return undefined;
-  return text.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0);
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { PacCompiler, PacEngine } from './packages.ts';
+import type { PacEngine } from './packages.ts';
 
 // packages.ts for the single executable (scripts/build-exe.mjs substitutes this file): pure-JS packages are
 // bundled into it, so these are plain require() calls that esbuild resolves at build time and that run only when
@@ -17,10 +17,6 @@ export function requireNtlmClient(): unknown {
 
 export function requirePacEngine(): PacEngine {
   return { QuickJS: (require('quickjs-wasi') as typeof import('quickjs-wasi')).QuickJS, sandbox: (require('pac-resolver') as typeof import('pac-resolver')).sandbox };
-}
-
-export function requirePacCompiler(): PacCompiler {
-  return require('degenerator') as PacCompiler;
 }
 
 /** Never read: the executable carries quickjs.wasm as an asset (src/route/pac.ts asks for that first). */

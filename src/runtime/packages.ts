@@ -22,11 +22,6 @@ export interface PacEngine {
   sandbox: typeof import('pac-resolver').sandbox;
 }
 
-/** What dist/pac-compiler.cjs exports: degenerator's rewrite of synchronous calls into awaits. */
-export interface PacCompiler {
-  degenerator: typeof import('degenerator').degenerator;
-}
-
 /**
  * The PAC engine, from dist/pac-engine.cjs where the build made it: quickjs-wasi and pac-resolver are ES modules, and
  * loading them through Node's ESM loader took ~110 ms of a PAC run's ~240 ms; bundled as one CommonJS file they load
@@ -38,11 +33,6 @@ export function requirePacEngine(): PacEngine {
   const { QuickJS } = requireBesideDist('quickjs-wasi') as typeof import('quickjs-wasi');
   const { sandbox } = requireBesideDist('pac-resolver') as typeof import('pac-resolver');
   return { QuickJS, sandbox };
-}
-
-/** degenerator, from dist/pac-compiler.cjs (or the package): only for a PAC whose compiled form is not cached. */
-export function requirePacCompiler(): PacCompiler {
-  return requireBesideDist(besideDist('pac-compiler.cjs') ?? 'degenerator') as PacCompiler;
 }
 
 /**

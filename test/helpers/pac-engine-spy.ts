@@ -2,9 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Whether a burrow run loaded the PAC engine, observed from outside: a --require hook (NODE_OPTIONS) records every
-// require of the engine (QuickJS and the PAC functions, bundled as dist/pac-engine.cjs), of the PAC compiler
-// (degenerator, bundled as dist/pac-compiler.cjs) or of those packages themselves, which is how dist/connect.cjs
-// loads them.
+// require of the engine (QuickJS and the PAC functions, bundled as dist/pac-engine.cjs) or of those packages
+// themselves, and of degenerator (pac-resolver's script rewriter, which burrow never loads: src/route/pac-dns.ts).
 // A run whose route came from the remembered answers (src/route/pac-memory.ts) records nothing.
 
 const HOOK = `const Module = require('node:module');
