@@ -22,7 +22,9 @@ const rows: Array<[text: string, ascii: string | undefined]> = [
   // punycode as written
   ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
   ['xn--ä.example', undefined],
-  ['xn--zz', undefined],
+  // ASCII is taken as written, as Go's net/http does: a label that is no valid punycode is still a DNS name
+  ['xn--zz', 'xn--zz'],
+  ['XN--A.a', 'xn--a.a'],
   // ASCII names
   ['proxy.corp', 'proxy.corp'],
   ['Proxy.CORP', 'proxy.corp'],
@@ -131,6 +133,11 @@ describe('a NO_PROXY entry that is not a name: ignored with a warning, never mat
     expect(matchNoProxy(list, 'www.café.example', 22)).toBe('.xn--caf-dma.example');
     expect(matchNoProxy(list, 'fqdn.example.', 22)).toBe('fqdn.example.');
     expect(matchNoProxy(list, 'fqdn.example', 22)).toBeUndefined();
+  });
+
+  it('an ASCII target whose label is no valid punycode still matches by suffix, as in Go (fast-check found it)', () => {
+    expect(matchNoProxy(parseNoProxy('a'), 'xn--a.a', 22)).toBe('a');
+    expect(matchNoProxy(parseNoProxy('corp.example'), 'XN--ZZ.corp.example', 22)).toBe('corp.example');
   });
 
   it('a target that is no name matches no name entry, and "*" still matches it', () => {
