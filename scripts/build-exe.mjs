@@ -14,9 +14,10 @@
 // PLATFORM: linux-x64, linux-arm64, darwin-x64, win-x64, or "all". Default: this machine's platform only.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { assertNoPacCompiler, leaveOutPacCompiler } from './esbuild-pac.mjs';
 
 const require = createRequire(import.meta.url);
 const here = `${process.platform}-${process.arch}`;
@@ -66,6 +67,7 @@ async function bundleAll(outfile) {
     banner: { js: '"use strict";const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__import_meta_url' },
     plugins: [
+      leaveOutPacCompiler,
       {
         name: 'packages-sea',
         setup(b) {
@@ -78,6 +80,7 @@ async function bundleAll(outfile) {
     ],
     logLevel: 'warning',
   });
+  assertNoPacCompiler(readFileSync(outfile, 'utf8'), 'the single executable');
 }
 
 async function makeExecutable(platform, bundle, file) {

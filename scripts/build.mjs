@@ -4,6 +4,7 @@
 // node_modules only when a code path imports them.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { assertNoPacCompiler, leaveOutPacCompiler } from './esbuild-pac.mjs';
 
 // Build beside dist/ and copy in at the end, so that a burrow already running (a test, an ssh session) never finds
 // dist/ half-written or its lazily loaded chunks gone.
@@ -51,21 +52,10 @@ await build({
 // The PAC engine, as one CommonJS file that src/runtime/packages.ts loads only when a PAC is evaluated (as ES modules
 // from node_modules they cost ~110 ms of Node's ESM loader per run): QuickJS (quickjs-wasi) and pac-resolver's
 // built-in PAC functions (shExpMatch, dnsDomainIs, ...), ~65 KB. pac-resolver's index also imports degenerator (with
-// esprima, escodegen and ast-types, ~440 KB) for its compile(), which burrow does not use (src/route/pac-dns.ts says
-// why): the plugin below marks them free of side effects, so esbuild leaves them out. quickjs-wasi is given
+// esprima, escodegen and ast-types, ~440 KB) for its compile(), which burrow does not use: leaveOutPacCompiler
+// (scripts/esbuild-pac.mjs) leaves them out. quickjs-wasi is given
 // quickjs.wasm's bytes by src/route/pac.ts (it cannot find its own file from inside a bundle): the build copies it
 // to dist/quickjs.wasm.
-const compilerOnly = /^(degenerator|esprima|escodegen|ast-types)$/;
-const leaveOutCompiler = {
-  name: 'leave-out-pac-compiler',
-  setup(build) {
-    build.onResolve({ filter: compilerOnly }, async (args) => {
-      if (args.pluginData === 'resolving') return undefined;
-      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
-      return { ...found, sideEffects: false };
-    });
-  },
-};
 await build({
   bundle: true,
   format: 'cjs',
@@ -75,11 +65,11 @@ await build({
   logLevel: 'error',
   stdin: { contents: "export { QuickJS } from 'quickjs-wasi'; export { sandbox } from 'pac-resolver';", resolveDir: '.', loader: 'js' },
   outfile: `${outdir}/pac-engine.cjs`,
-  plugins: [leaveOutCompiler],
+  plugins: [leaveOutPacCompiler],
 });
 {
   const { copyFileSync, readFileSync } = await import('node:fs');
-  if (/esprima|escodegen/.test(readFileSync(`${outdir}/pac-engine.cjs`, 'utf8'))) throw new Error('build: pac-engine.cjs carries the PAC compiler (degenerator): the tree-shaking above no longer works');
+  assertNoPacCompiler(readFileSync(`${outdir}/pac-engine.cjs`, 'utf8'), 'pac-engine.cjs');
   // quickjs.wasm from the very quickjs-wasi bundled above: its JavaScript and its WebAssembly must be of one version
   // (an install may bring a newer quickjs-wasi than the build had), and dist/ needs no package lookup to find it.
   const { createRequire } = await import('node:module');

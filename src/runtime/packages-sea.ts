@@ -16,7 +16,8 @@ export function requireNtlmClient(): unknown {
 }
 
 export function requirePacEngine(): PacEngine {
-  return { QuickJS: (require('quickjs-wasi') as typeof import('quickjs-wasi')).QuickJS, sandbox: (require('pac-resolver') as typeof import('pac-resolver')).sandbox };
+  // pac-sandbox-sea.ts imports only pac-resolver's PAC functions, so the build leaves its compiler out (esbuild-pac.mjs).
+  return { QuickJS: (require('quickjs-wasi') as typeof import('quickjs-wasi')).QuickJS, sandbox: (require('./pac-sandbox-sea.ts') as typeof import('./pac-sandbox-sea.ts')).sandbox };
 }
 
 /** Never read: the executable carries quickjs.wasm as an asset (src/route/pac.ts asks for that first). */
