@@ -89,12 +89,16 @@ export async function loadPac(location: string, text: string, timeoutMs: number,
   let queue: Promise<unknown> = Promise.resolve();
   const run = (url: string, host: string): Promise<PacEvaluation> => {
     const turn = queue.then(async () => {
-      deadline = Date.now() + timeoutMs;
+      const until = Date.now() + timeoutMs;
+      deadline = until;
       lookups = { answers: new Map() };
       let timer: NodeJS.Timeout | undefined;
       try {
         const answer = await Promise.race([
           withLookups(lookups, () => {
+            // Given up on (its time ran out while a name was looked up, and the clock above now belongs to the next
+            // evaluation): it must not run again, unbounded.
+            if (Date.now() > until) throw new Error(`no answer within ${timeoutMs / 1000} s`);
             alerts = [];
             return findProxyForUrl(url, host);
           }),
